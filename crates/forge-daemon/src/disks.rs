@@ -1,0 +1,170 @@
+//! `ListDisks`: the disks an install could go to, from `lsblk`, plus (only
+//! when the daemon configuration allows image targets) the image files in
+//! `image_dir`. A disk is `in_use` when it or one of its partitions is
+//! mounted or used as swap, which also covers the disk holding the live
+//! system.
+
+use std::collections::HashMap;
+use std::process::Command;
+
+use serde::Deserialize;
+use zbus::{OwnedVariant, Variant};
+
+use crate::config::DaemonConfig;
+
+#[derive(Debug, Deserialize)]
+struct Lsblk {
+    blockdevices: Vec<Dev>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Dev {
+    path: Option<String>,
+    model: Option<String>,
+    size: Option<u64>,
+    rm: Option<bool>,
+    ro: Option<bool>,
+    tran: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    mountpoints: Vec<Option<String>>,
+    #[serde(default)]
+    children: Vec<Dev>,
+}
+
+impl Dev {
+    fn in_use(&self) -> bool {
+        self.mountpoints.iter().any(|m| m.is_some()) || self.children.iter().any(Dev::in_use)
+    }
+}
+
+/// One disk as `ListDisks` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiskInfo {
+    pub device: String,
+    pub model: String,
+    pub size: u64,
+    pub removable: bool,
+    pub read_only: bool,
+    pub transport: String,
+    pub in_use: bool,
+}
+
+impl DiskInfo {
+    /// The `a{sv}` form.
+    pub fn to_dbus(&self) -> HashMap<String, OwnedVariant> {
+        let mut m = HashMap::new();
+        let s = |v: &str| OwnedVariant::try_from(Variant::from(v.to_string()));
+        if let Ok(v) = s(&self.device) {
+            m.insert("device".into(), v);
+        }
+        if let Ok(v) = s(&self.model) {
+            m.insert("model".into(), v);
+        }
+        if let Ok(v) = s(&self.transport) {
+            m.insert("transport".into(), v);
+        }
+        m.insert("size".into(), OwnedVariant::from(self.size));
+        m.insert("removable".into(), OwnedVariant::from(self.removable));
+        m.insert("read_only".into(), OwnedVariant::from(self.read_only));
+        m.insert("in_use".into(), OwnedVariant::from(self.in_use));
+        m
+    }
+}
+
+/// Parses `lsblk --json --bytes -o PATH,MODEL,SIZE,RM,RO,TRAN,TYPE,MOUNTPOINTS`.
+pub fn parse_lsblk(json: &str) -> Result<Vec<DiskInfo>, serde_json::Error> {
+    let l: Lsblk = serde_json::from_str(json)?;
+    Ok(l.blockdevices
+        .iter()
+        .filter(|d| d.kind.as_deref() == Some("disk") && d.size.unwrap_or(0) > 0)
+        .filter_map(|d| {
+            Some(DiskInfo {
+                device: d.path.clone()?,
+                model: d.model.clone().unwrap_or_default().trim().to_string(),
+                size: d.size.unwrap_or(0),
+                removable: d.rm.unwrap_or(false),
+                read_only: d.ro.unwrap_or(false),
+                transport: d.tran.clone().unwrap_or_default(),
+                in_use: d.in_use(),
+            })
+        })
+        .collect())
+}
+
+/// Runs lsblk and lists the disks (and allowed image files).
+pub fn list(config: &DaemonConfig) -> Result<Vec<DiskInfo>, String> {
+    let out = Command::new("lsblk")
+        .args([
+            "--json",
+            "--bytes",
+            "-o",
+            "PATH,MODEL,SIZE,RM,RO,TRAN,TYPE,MOUNTPOINTS",
+        ])
+        .output()
+        .map_err(|e| format!("running lsblk: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "lsblk failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let mut disks = parse_lsblk(&String::from_utf8_lossy(&out.stdout))
+        .map_err(|e| format!("parsing lsblk output: {e}"))?;
+    if config.allow_image_targets {
+        disks.extend(image_files(config));
+    }
+    Ok(disks)
+}
+
+fn image_files(config: &DaemonConfig) -> Vec<DiskInfo> {
+    let Ok(dir) = std::fs::read_dir(&config.image_dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<DiskInfo> = dir
+        .flatten()
+        .filter_map(|e| {
+            let meta = std::fs::symlink_metadata(e.path()).ok()?;
+            if !meta.is_file() {
+                return None;
+            }
+            Some(DiskInfo {
+                device: e.path().to_string_lossy().into_owned(),
+                model: String::new(),
+                size: meta.len(),
+                removable: false,
+                read_only: false,
+                transport: "image".into(),
+                in_use: false,
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| a.device.cmp(&b.device));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_lsblk_and_marks_mounted_disks_in_use() {
+        let json = r#"{"blockdevices":[
+          {"path":"/dev/zram0","model":null,"size":0,"rm":false,"ro":false,"tran":null,"type":"disk","mountpoints":[null]},
+          {"path":"/dev/sda","model":"Disk A  ","size":1000,"rm":false,"ro":false,"tran":"sata","type":"disk","mountpoints":[null],
+           "children":[{"path":"/dev/sda1","model":null,"size":900,"rm":false,"ro":false,"tran":null,"type":"part","mountpoints":["/"]}]},
+          {"path":"/dev/sdb","model":"Stick","size":2000,"rm":true,"ro":false,"tran":"usb","type":"disk","mountpoints":[null]},
+          {"path":"/dev/sr0","model":"DVD","size":3000,"rm":true,"ro":true,"tran":"sata","type":"rom","mountpoints":[null]}
+        ]}"#;
+        let d = parse_lsblk(json).expect("parses");
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].device, "/dev/sda");
+        assert_eq!(d[0].model, "Disk A");
+        assert!(d[0].in_use);
+        assert_eq!(d[1].transport, "usb");
+        assert!(d[1].removable && !d[1].in_use);
+        assert!(parse_lsblk("not json").is_err());
+    }
+}

@@ -1,0 +1,218 @@
+//! The job registry (one install at a time) and the job runner: each
+//! accepted install runs the pipeline on its own OS thread, inside a private
+//! mount namespace, and reports through the job object.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use forge_proto::i18n::tr;
+use forge_proto::{InstallIo, InstallPlan, JobState, Phase};
+
+use crate::config::DaemonConfig;
+use crate::pipeline::context::CancelToken;
+use crate::pipeline::{self, JobContext, Outcome};
+use crate::resources::namespace::enter_private_mount_namespace;
+use crate::service::job::{JobReporter, JobShared};
+
+#[derive(Default)]
+struct Inner {
+    next_id: u32,
+    /// The running job: its id and cancel token.
+    running: Option<(u32, CancelToken)>,
+}
+
+/// Hands out job ids and the single install slot.
+#[derive(Default)]
+pub struct Registry {
+    inner: Mutex<Inner>,
+}
+
+/// The install slot, held from acceptance until the job's last word.
+/// Dropping it frees the slot (also when `Install` fails after reserving).
+pub struct Slot {
+    registry: Arc<Registry>,
+    pub id: u32,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut inner = self.registry.lock();
+        if inner.running.as_ref().map(|(id, _)| *id) == Some(self.id) {
+            inner.running = None;
+        }
+    }
+}
+
+impl Registry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.lock().running.is_some()
+    }
+
+    /// Takes the install slot, or `None` when a job is running.
+    pub fn reserve(self: &Arc<Self>, cancel: CancelToken) -> Option<Slot> {
+        let mut inner = self.lock();
+        if inner.running.is_some() {
+            return None;
+        }
+        inner.next_id += 1;
+        let id = inner.next_id;
+        inner.running = Some((id, cancel));
+        Some(Slot {
+            registry: Arc::clone(self),
+            id,
+        })
+    }
+
+    /// Asks the running job (if any) to stop at its next safe point.
+    pub fn cancel_running(&self) {
+        if let Some((_, c)) = &self.lock().running {
+            c.cancel();
+        }
+    }
+}
+
+/// Everything the runner thread needs.
+pub struct JobSpec {
+    pub plan: InstallPlan,
+    pub io: InstallIo,
+    pub config: Arc<DaemonConfig>,
+    pub reporter: JobReporter,
+    pub slot: Slot,
+}
+
+/// Starts the pipeline thread. The thread owns the slot and frees it just
+/// before the job's last word, so a client that sees `Finished` may start
+/// the next install at once.
+pub fn spawn_runner(spec: JobSpec) -> std::io::Result<()> {
+    let id = spec.slot.id;
+    std::thread::Builder::new()
+        .name(format!("forge-job-{id}"))
+        .spawn(move || run_job(spec))
+        .map(|_| ())
+}
+
+fn run_job(spec: JobSpec) {
+    let JobSpec {
+        plan,
+        io,
+        config,
+        reporter,
+        slot,
+    } = spec;
+    let shared: Arc<JobShared> = Arc::clone(&reporter.shared);
+    let id = slot.id;
+    let staging: PathBuf = config.staging_dir.join(format!("job-{id}"));
+    tracing::info!(job = id, dry_run = io.dry_run, disk = %io.disk, "job started");
+
+    let made_staging = !io.dry_run && make_staging(&staging);
+    let (state, phase_completed, error, warnings) = match enter_private_mount_namespace() {
+        Err(detail) => {
+            tracing::error!(job = id, %detail, "cannot isolate the job's mounts");
+            (
+                JobState::Failed,
+                String::new(),
+                tr("The installer could not prepare its private working area."),
+                Vec::new(),
+            )
+        }
+        Ok(()) => {
+            let reporter_arc: Arc<dyn pipeline::Reporter> = Arc::new(JobReporter {
+                shared: Arc::clone(&shared),
+                events: reporter.events.clone(),
+            });
+            let mut ctx = JobContext::new(
+                id,
+                plan,
+                io,
+                Arc::clone(&config),
+                reporter_arc,
+                shared.cancel.clone(),
+                staging.clone(),
+            );
+            let outcome = pipeline::run(&mut ctx);
+            let completed = ctx
+                .phase_completed
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default();
+            let warnings = ctx.warnings.clone();
+            drop(ctx); // release every guard before reporting
+            summarize(id, outcome, &shared.cancel, completed, warnings)
+        }
+    };
+    if made_staging {
+        // Only an empty directory goes; anything left is for a person.
+        if let Err(e) = std::fs::remove_dir(&staging) {
+            tracing::warn!(job = id, staging = %staging.display(), "staging directory left: {e}");
+        }
+    }
+    tracing::info!(
+        job = id,
+        state = state.as_str(),
+        phase_completed = %phase_completed,
+        error = %error,
+        warnings = warnings.len(),
+        "job finished"
+    );
+    drop(slot);
+    reporter.finish(state, phase_completed, error, warnings);
+}
+
+/// Creates the per-job staging directory (0700).
+fn make_staging(dir: &std::path::Path) -> bool {
+    use std::os::unix::fs::DirBuilderExt;
+    if let Some(parent) = dir.parent() {
+        let _ = std::fs::DirBuilder::new().recursive(true).mode(0o755).create(parent);
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(staging = %dir.display(), "creating the staging directory: {e}");
+            false
+        }
+    }
+}
+
+fn summarize(
+    id: u32,
+    outcome: Outcome,
+    cancel: &CancelToken,
+    completed: String,
+    warnings: Vec<String>,
+) -> (JobState, String, String, Vec<String>) {
+    match outcome {
+        Outcome::Succeeded => (JobState::Succeeded, completed, String::new(), warnings),
+        Outcome::Cancelled { before } => {
+            tracing::info!(job = id, before = %before, "job cancelled at a safe point");
+            (
+                JobState::Cancelled,
+                completed,
+                tr("The installation was cancelled."),
+                warnings,
+            )
+        }
+        Outcome::Failed { phase, error } if cancel.is_cancelled() => {
+            tracing::info!(job = id, phase = %phase, detail = %error.detail, "job cancelled");
+            (
+                JobState::Cancelled,
+                completed,
+                tr("The installation was cancelled."),
+                warnings,
+            )
+        }
+        Outcome::Failed { phase, error } => {
+            let msg = forge_proto::i18n::trf(
+                "{phase}: {summary}",
+                &[("phase", phase_name(phase)), ("summary", &error.summary)],
+            );
+            (JobState::Failed, completed, msg, warnings)
+        }
+    }
+}
+
+fn phase_name(p: Phase) -> &'static str {
+    p.as_str()
+}

@@ -1,0 +1,416 @@
+//! Phase `bootloader`: GRUB for the installed system.
+//!
+//! EFI: a standalone GRUB image (`grub-mkimage -O x86_64-efi`, every module
+//! the boot needs built in, because a Secure Boot GRUB cannot load modules,
+//! with the SBAT metadata shim requires), signed with the MOK key (`sbsign`).
+//! With shim in the target (shim-signed's `shimx64.efi.signed`) the ESP gets
+//! `EFI/BOOT/BOOTX64.EFI` = shim, `EFI/BOOT/grubx64.efi` = our GRUB and
+//! `EFI/BOOT/mmx64.efi` = MokManager; without shim, GRUB itself is
+//! `BOOTX64.EFI`. `EFI/BOOT/grub.cfg` boots the installed kernel and initrd
+//! with `root=UUID=`. The ESP is written with mtools, never mounted.
+//!
+//! BIOS: `grub-install --target=i386-pc` onto the disk (core image in the
+//! BIOS boot partition) and `/boot/grub/grub.cfg` in the root.
+//!
+//! GRUB modules come from the target (`/usr/lib/grub/<platform>`, what the
+//! payload's GRUB packages deployed) so the boot loader matches the
+//! installed distribution; the live system's modules are the fallback.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use forge_proto::i18n::{tr, trf};
+use forge_proto::BootMode;
+
+use crate::phases::partition;
+use crate::pipeline::{JobContext, PhaseError};
+use crate::resources::command::{self, run_logged};
+use crate::resources::{esp, rootfs};
+
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Modules built into the EFI image (those that exist in the module dir).
+pub const EFI_MODULES: &[&str] = &[
+    "part_gpt",
+    "part_msdos",
+    "fat",
+    "ext2",
+    "xfs",
+    "btrfs",
+    "normal",
+    "configfile",
+    "linux",
+    "boot",
+    "search",
+    "search_fs_uuid",
+    "search_fs_file",
+    "search_label",
+    "echo",
+    "test",
+    "gzio",
+    "xzio",
+    "zstd",
+    "all_video",
+    "efi_gop",
+    "video_fb",
+    "font",
+    "gfxterm",
+    "terminal",
+    "serial",
+    "efinet",
+    "reboot",
+    "halt",
+    "sleep",
+    "minicmd",
+    "chain",
+    "ls",
+    "cat",
+    "probe",
+    "regexp",
+    "loadenv",
+    "tpm",
+];
+
+/// Shim and MokManager as Debian's shim-signed / shim-helpers install them.
+const SHIM: &[&str] = &[
+    "usr/lib/shim/shimx64.efi.signed",
+    "usr/lib/shim/shimx64.efi",
+];
+const MOKMANAGER: &[&str] = &["usr/lib/shim/mmx64.efi.signed", "usr/lib/shim/mmx64.efi"];
+
+/// The SBAT metadata when the target's GRUB package ships none.
+pub const DEFAULT_SBAT: &str = "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\ngrub,4,Free Software Foundation,grub,2.06,https://www.gnu.org/software/grub/\ngrub.forge,1,InterGenOS FORGE,grub,2.06,https://intergenos.org/\n";
+
+/// The newest kernel in the target's /boot and its initrd, as paths on the
+/// root file system (`/boot/vmlinuz-6.1.0-28-cloud-amd64`).
+pub fn find_kernel(root: &Path) -> Option<(String, Option<String>)> {
+    let mut versions: Vec<String> = std::fs::read_dir(root.join("boot"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("vmlinuz-").map(str::to_string)
+        })
+        .collect();
+    versions.sort_by(|a, b| version_cmp(a, b));
+    let v = versions.pop()?;
+    let initrd = [
+        format!("initrd.img-{v}"),
+        format!("initramfs-{v}.img"),
+        format!("initrd-{v}"),
+    ]
+    .into_iter()
+    .find(|n| {
+        std::fs::symlink_metadata(root.join("boot").join(n))
+            .map(|m| !m.is_dir())
+            .unwrap_or(false)
+    })
+    .map(|n| format!("/boot/{n}"));
+    Some((format!("/boot/vmlinuz-{v}"), initrd))
+}
+
+/// Compares version strings number by number ("6.1.0-28" < "6.1.0-112").
+fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let parts = |s: &str| -> Vec<(u64, String)> {
+        s.split(|c: char| !c.is_ascii_alphanumeric())
+            .map(|p| (p.parse().unwrap_or(0), p.to_string()))
+            .collect()
+    };
+    parts(a).cmp(&parts(b))
+}
+
+/// grub.cfg: find the root file system by UUID, boot the kernel with
+/// `root=UUID=`, console on screen and on the first serial port.
+pub fn grub_cfg(root_uuid: &str, kernel: Option<&(String, Option<String>)>, title: &str) -> String {
+    let mut s = String::from(
+        "# GRUB configuration written by FORGE.\nset timeout=1\nset default=0\nserial --unit=0 --speed=115200\nterminal_input console serial\nterminal_output console serial\n",
+    );
+    s.push_str(&format!(
+        "search --no-floppy --fs-uuid --set=root {root_uuid}\n"
+    ));
+    match kernel {
+        Some((k, initrd)) => {
+            s.push_str(&format!("menuentry '{title}' {{\n"));
+            s.push_str(&format!(
+                "\tlinux {k} root=UUID={root_uuid} ro console=tty0 console=ttyS0,115200\n"
+            ));
+            if let Some(i) = initrd {
+                s.push_str(&format!("\tinitrd {i}\n"));
+            }
+            s.push_str("}\n");
+        }
+        None => s.push_str("echo 'No kernel was installed.'\n"),
+    }
+    s
+}
+
+/// The distribution's name from the target's os-release (for the menu).
+fn os_name(root: &Path) -> String {
+    let text = rootfs::read_file(root, Path::new("etc/os-release"))
+        .ok()
+        .flatten()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|v| v.trim_matches('"').replace('\'', ""))
+        .unwrap_or_else(|| "InterGenOS".into())
+}
+
+/// The GRUB module directory for `platform`: the target's, else the host's.
+pub fn module_dir(root: &Path, platform: &str) -> Option<PathBuf> {
+    let target = root.join("usr/lib/grub").join(platform);
+    if target.join("normal.mod").is_file() {
+        return Some(target);
+    }
+    let host = Path::new("/usr/lib/grub").join(platform);
+    host.join("normal.mod").is_file().then_some(host)
+}
+
+/// The first candidate that is a regular file in the target, read without
+/// following any symlink (a payload cannot smuggle a host file onto the ESP).
+fn first_existing(root: &Path, candidates: &[&str]) -> Option<(PathBuf, Vec<u8>)> {
+    candidates.iter().find_map(|c| {
+        let data = rootfs::read_file(root, Path::new(c)).ok().flatten()?;
+        Some((PathBuf::from("/").join(c), data))
+    })
+}
+
+pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
+    let mode = partition::boot_mode(ctx);
+    if ctx.dry_run {
+        match mode {
+            BootMode::Bios => {
+                ctx.operation(&tr(
+                    "install GRUB for BIOS (grub-install --target=i386-pc) on the disk",
+                ));
+                ctx.operation(&tr(
+                    "write /boot/grub/grub.cfg booting the installed kernel with root=UUID",
+                ));
+            }
+            _ => {
+                ctx.operation(&tr(
+                    "build a GRUB EFI image with SBAT metadata (grub-mkimage) and sign it with the Machine Owner Key (sbsign)",
+                ));
+                ctx.operation(&tr(
+                    "write EFI/BOOT/BOOTX64.EFI (shim when installed), grubx64.efi and grub.cfg to the EFI system partition (mtools)",
+                ));
+            }
+        }
+        return Ok(());
+    }
+    let failed = tr("Could not install the boot loader");
+    let (Some(root), Some(uuid)) = (ctx.state.root.clone(), ctx.state.root_uuid.clone()) else {
+        return Err(PhaseError::new(failed, "the target root is not mounted"));
+    };
+    let kernel = find_kernel(&root);
+    match &kernel {
+        Some((k, i)) => ctx.log_line(&format!(
+            "kernel {k}, initrd {}",
+            i.as_deref().unwrap_or("(none)")
+        )),
+        None => ctx.warn(tr(
+            "No kernel was installed (nothing in /boot); the new system will not start until one is",
+        )),
+    }
+    let cfg = grub_cfg(&uuid, kernel.as_ref(), &os_name(&root));
+    rootfs::write_file(
+        &root,
+        Path::new("boot/grub/grub.cfg"),
+        cfg.as_bytes(),
+        0o644,
+    )
+    .map_err(|e| PhaseError::new(failed.clone(), e.to_string()))?;
+    match mode {
+        BootMode::Bios => bios(ctx, &root),
+        _ => efi(ctx, &root, &cfg),
+    }
+}
+
+fn bios(ctx: &mut JobContext, root: &Path) -> Result<(), PhaseError> {
+    let failed = tr("Could not install the boot loader");
+    let Some(disk) = ctx.state.disk_device.clone() else {
+        return Err(PhaseError::new(
+            failed,
+            "no disk recorded by the partition phase",
+        ));
+    };
+    let Some(modules) = module_dir(root, "i386-pc") else {
+        return Err(PhaseError::new(
+            failed,
+            "no GRUB i386-pc modules in the target or on this system (/usr/lib/grub/i386-pc)",
+        ));
+    };
+    ctx.log_line(&format!("GRUB modules from {}", modules.display()));
+    run_logged(
+        ctx,
+        Command::new("grub-install")
+            .arg("--target=i386-pc")
+            .arg(format!("--directory={}", modules.display()))
+            .arg(format!("--boot-directory={}", root.join("boot").display()))
+            .arg("--modules=part_gpt part_msdos ext2 xfs btrfs search_fs_uuid")
+            .arg("--no-floppy")
+            .arg(&disk),
+        TIMEOUT,
+        &failed,
+    )?;
+    Ok(())
+}
+
+fn efi(ctx: &mut JobContext, root: &Path, cfg: &str) -> Result<(), PhaseError> {
+    let failed = tr("Could not install the boot loader");
+    let (Some(staging), Some(esp_dev)) = (
+        ctx.state.esp_staging.clone(),
+        ctx.state.esp_partition.clone(),
+    ) else {
+        return Err(PhaseError::new(failed, "no EFI system partition recorded"));
+    };
+    let Some(modules) = module_dir(root, "x86_64-efi") else {
+        return Err(PhaseError::new(
+            failed,
+            "no GRUB x86_64-efi modules in the target or on this system (/usr/lib/grub/x86_64-efi)",
+        ));
+    };
+    ctx.log_line(&format!("GRUB modules from {}", modules.display()));
+    for tool in ["grub-mkimage", "sbsign"] {
+        if !command::have(tool) {
+            return Err(PhaseError::new(failed, format!("{tool} not found on PATH")));
+        }
+    }
+    let work = staging.with_extension("build");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)
+        .map_err(|e| PhaseError::new(failed.clone(), format!("{}: {e}", work.display())))?;
+    let result = efi_build(ctx, root, cfg, &staging, &work, &modules);
+    let _ = std::fs::remove_dir_all(&work);
+    result?;
+
+    ctx.progress(0.7, &tr("Writing the EFI system partition"));
+    let cmds = esp::copy_commands(&esp_dev, &staging)
+        .map_err(|e| PhaseError::new(failed.clone(), format!("{}: {e}", staging.display())))?;
+    for mut c in cmds {
+        run_logged(ctx, &mut c, esp::timeout(), &failed)?;
+    }
+    Ok(())
+}
+
+fn efi_build(
+    ctx: &mut JobContext,
+    root: &Path,
+    cfg: &str,
+    staging: &Path,
+    work: &Path,
+    modules: &Path,
+) -> Result<(), PhaseError> {
+    let failed = tr("Could not install the boot loader");
+    let io =
+        |e: std::io::Error| PhaseError::new(tr("Could not install the boot loader"), e.to_string());
+    let sbat = work.join("sbat.csv");
+    match rootfs::read_file(root, Path::new("usr/share/grub/sbat.csv")).map_err(io)? {
+        Some(data) if !data.is_empty() => {
+            std::fs::write(&sbat, data).map_err(io)?;
+            ctx.log_line("SBAT metadata from the target's /usr/share/grub/sbat.csv");
+        }
+        _ => {
+            std::fs::write(&sbat, DEFAULT_SBAT).map_err(io)?;
+            ctx.log_line("the target has no /usr/share/grub/sbat.csv; using FORGE's SBAT metadata");
+        }
+    }
+    let mods: Vec<&str> = EFI_MODULES
+        .iter()
+        .copied()
+        .filter(|m| modules.join(format!("{m}.mod")).is_file())
+        .collect();
+    let unsigned = work.join("grubx64.unsigned.efi");
+    run_logged(
+        ctx,
+        Command::new("grub-mkimage")
+            .args(["-O", "x86_64-efi", "-p", "/EFI/BOOT"])
+            .arg("-d")
+            .arg(modules)
+            .arg("--sbat")
+            .arg(&sbat)
+            .arg("-o")
+            .arg(&unsigned)
+            .args(&mods),
+        TIMEOUT,
+        &failed,
+    )?;
+    let boot = staging.join("EFI/BOOT");
+    std::fs::create_dir_all(&boot).map_err(io)?;
+    let shim = first_existing(root, SHIM);
+    let grub_name = if shim.is_some() {
+        "grubx64.efi"
+    } else {
+        "BOOTX64.EFI"
+    };
+    let (Some(key), Some(cert)) = (ctx.state.mok_key.clone(), ctx.state.mok_cert.clone()) else {
+        return Err(PhaseError::new(
+            failed,
+            "no Machine Owner Key recorded by the mok phase",
+        ));
+    };
+    let key = root.join(key.strip_prefix("/").unwrap_or(&key));
+    let cert = root.join(cert.strip_prefix("/").unwrap_or(&cert));
+    run_logged(
+        ctx,
+        Command::new("sbsign")
+            .arg("--key")
+            .arg(&key)
+            .arg("--cert")
+            .arg(&cert)
+            .arg("--output")
+            .arg(boot.join(grub_name))
+            .arg(&unsigned),
+        TIMEOUT,
+        &failed,
+    )?;
+    if let Some((shim, data)) = shim {
+        std::fs::write(boot.join("BOOTX64.EFI"), data).map_err(io)?;
+        ctx.log_line(&format!("shim {} -> EFI/BOOT/BOOTX64.EFI", shim.display()));
+        if let Some((mm, data)) = first_existing(root, MOKMANAGER) {
+            std::fs::write(boot.join("mmx64.efi"), data).map_err(io)?;
+            ctx.log_line(&format!(
+                "MokManager {} -> EFI/BOOT/mmx64.efi",
+                mm.display()
+            ));
+        }
+    } else {
+        ctx.log_line("no shim in the target: GRUB is EFI/BOOT/BOOTX64.EFI");
+    }
+    std::fs::write(boot.join("grub.cfg"), cfg).map_err(io)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cfg_boots_by_uuid_on_serial() {
+        let k = (
+            "/boot/vmlinuz-6.1".to_string(),
+            Some("/boot/initrd.img-6.1".to_string()),
+        );
+        let c = grub_cfg("abcd", Some(&k), "X");
+        assert!(c.contains("search --no-floppy --fs-uuid --set=root abcd"));
+        assert!(c.contains(
+            "linux /boot/vmlinuz-6.1 root=UUID=abcd ro console=tty0 console=ttyS0,115200"
+        ));
+        assert!(c.contains("initrd /boot/initrd.img-6.1"));
+    }
+
+    #[test]
+    fn newest_kernel_wins() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("boot")).unwrap();
+        for v in ["6.1.0-9-cloud-amd64", "6.1.0-28-cloud-amd64"] {
+            std::fs::write(d.path().join(format!("boot/vmlinuz-{v}")), b"").unwrap();
+        }
+        std::fs::write(d.path().join("boot/initrd.img-6.1.0-28-cloud-amd64"), b"").unwrap();
+        let (k, i) = find_kernel(d.path()).unwrap();
+        assert_eq!(k, "/boot/vmlinuz-6.1.0-28-cloud-amd64");
+        assert_eq!(i.as_deref(), Some("/boot/initrd.img-6.1.0-28-cloud-amd64"));
+    }
+}

@@ -1,0 +1,165 @@
+//! Phase `mok` (EFI only): a Machine Owner Key made for this machine, an RSA
+//! 2048 key and a self-signed X.509 certificate (`CN=<hostname> Machine
+//! Owner Key`), stored in the target at /var/lib/shim-signed/mok/ (MOK.priv
+//! 0600 root-only, MOK.pem, MOK.der for mokutil). The bootloader phase signs
+//! GRUB with it.
+//!
+//! Enrollment: where this machine has efivars and `mokutil`, the import is
+//! queued (`mokutil --import MOK.der`) with a fresh one-time password that
+//! MokManager asks for on the next boot; that password is not a credential
+//! of the installed system, so it is shown to the person in a Warning (and
+//! nowhere else). Without efivars (a disk image, a BIOS live session) a
+//! Warning says how to enroll later.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use forge_proto::i18n::{tr, trf};
+use forge_proto::BootMode;
+
+use crate::phases::partition;
+use crate::pipeline::{JobContext, PhaseError};
+use crate::resources::command::{self, run_logged, run_logged_input};
+use crate::resources::rootfs;
+
+pub const MOK_DIR: &str = "var/lib/shim-signed/mok";
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The openssl command that makes the key pair.
+fn req(hostname: &str, key: &Path, pem: &Path) -> Command {
+    let mut c = Command::new("openssl");
+    c.args([
+        "req", "-new", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "36500",
+    ])
+    .arg("-subj")
+    .arg(format!("/CN={hostname} Machine Owner Key/"))
+    .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+    .args(["-addext", "extendedKeyUsage=codeSigning"])
+    .arg("-keyout")
+    .arg(key)
+    .arg("-out")
+    .arg(pem);
+    c
+}
+
+/// A one-time password for MokManager: 8 characters MokManager's keyboard
+/// handling always gets right (lowercase letters without l/o, digits 2-9).
+fn one_time_password() -> Result<String, String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut buf = [0u8; 8];
+    getrandom(&mut buf)?;
+    Ok(buf
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect())
+}
+
+fn getrandom(buf: &mut [u8]) -> Result<(), String> {
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(buf))
+        .map_err(|e| format!("/dev/urandom: {e}"))
+}
+
+pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
+    if partition::boot_mode(ctx) != BootMode::Efi {
+        ctx.log_line("mok: BIOS install, no Secure Boot key needed");
+        return Ok(());
+    }
+    let dir = format!("/{MOK_DIR}");
+    if ctx.dry_run {
+        ctx.operation(&trf(
+            "generate a Machine Owner Key (RSA 2048, X.509) into {dir} (private key mode 0600)",
+            &[("dir", &dir)],
+        ));
+        ctx.operation(&tr(
+            "queue the key's enrollment with mokutil when this machine has EFI variables, else warn how to enroll",
+        ));
+        return Ok(());
+    }
+    let failed = tr("Could not create the Secure Boot key");
+    let Some(root) = ctx.state.root.clone() else {
+        return Err(PhaseError::new(failed, "the target root is not mounted"));
+    };
+    // Make the pair in a root-only scratch directory on the host, then copy
+    // it into the target through the confined writer.
+    std::fs::create_dir_all(&ctx.staging)
+        .map_err(|e| PhaseError::new(failed.clone(), format!("{}: {e}", ctx.staging.display())))?;
+    let scratch = tempfile::Builder::new()
+        .prefix("mok.")
+        .tempdir_in(&ctx.staging)
+        .map_err(|e| PhaseError::new(failed.clone(), format!("scratch directory: {e}")))?;
+    let (key, pem, der) = (
+        scratch.path().join("MOK.priv"),
+        scratch.path().join("MOK.pem"),
+        scratch.path().join("MOK.der"),
+    );
+    let hostname = ctx.plan.hostname.clone();
+    run_logged(ctx, &mut req(&hostname, &key, &pem), TIMEOUT, &failed)?;
+    run_logged(
+        ctx,
+        Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&pem)
+            .arg("-out")
+            .arg(&der),
+        TIMEOUT,
+        &failed,
+    )?;
+    rootfs::mkdir_owned(&root, Path::new(MOK_DIR), 0o700, 0, 0)
+        .map_err(|e| PhaseError::new(failed.clone(), e.to_string()))?;
+    for (src, name, mode) in [
+        (&key, "MOK.priv", 0o600),
+        (&pem, "MOK.pem", 0o644),
+        (&der, "MOK.der", 0o644),
+    ] {
+        let data = std::fs::read(src)
+            .map_err(|e| PhaseError::new(failed.clone(), format!("{}: {e}", src.display())))?;
+        rootfs::write_file(&root, &Path::new(MOK_DIR).join(name), &data, mode)
+            .map_err(|e| PhaseError::new(failed.clone(), e.to_string()))?;
+    }
+    ctx.state.mok_key = Some(PathBuf::from(&dir).join("MOK.priv"));
+    ctx.state.mok_cert = Some(PathBuf::from(&dir).join("MOK.pem"));
+    ctx.log_line(&format!(
+        "Machine Owner Key written to {dir} (MOK.priv 0600, MOK.pem, MOK.der)"
+    ));
+    // The ESP carries the certificate too, so MokManager's "Enroll key from
+    // disk" finds it without the installed system running.
+    if let Some(esp) = ctx.state.esp_staging.clone() {
+        let _ = std::fs::copy(&der, esp.join("MOK.der"));
+    }
+
+    let der_in_target = format!("{dir}/MOK.der");
+    let efivars = Path::new("/sys/firmware/efi/efivars").is_dir();
+    if efivars && command::have("mokutil") {
+        let otp = one_time_password().map_err(|d| PhaseError::new(failed.clone(), d))?;
+        let input = format!("{otp}\n{otp}\n");
+        let r = run_logged_input(
+            ctx,
+            Command::new("mokutil").arg("--import").arg(&der),
+            Some(input.as_bytes()),
+            TIMEOUT,
+            &tr("Could not queue the Secure Boot key for enrollment"),
+        );
+        match r {
+            Ok(_) => ctx.warn(trf(
+                "On the next start, the blue MokManager screen asks to enroll this computer's Secure Boot key: choose \"Enroll MOK\", then \"Continue\", and type the one-time password {password}",
+                &[("password", &otp)],
+            )),
+            Err(e) => {
+                ctx.log_line(&format!("mokutil: {}", e.detail));
+                ctx.warn(trf(
+                    "The Secure Boot key could not be queued for enrollment; on the new system run: mokutil --import {der}",
+                    &[("der", &der_in_target)],
+                ));
+            }
+        }
+    } else {
+        ctx.warn(trf(
+            "Secure Boot: this computer's key was not enrolled (no EFI variables here). Before enabling Secure Boot, run on the new system: mokutil --import {der} and confirm in MokManager at the next start, or enroll MOK.der from the EFI system partition with MokManager",
+            &[("der", &der_in_target)],
+        ));
+    }
+    Ok(())
+}

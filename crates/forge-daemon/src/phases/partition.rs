@@ -1,0 +1,236 @@
+//! Phase `partition`: attach an image file to a loop device when the target
+//! is one, wipe old signatures, write a GPT (EFI: 512 MiB ESP + root; BIOS:
+//! 1 MiB BIOS boot partition + root), wait for the partition nodes, format
+//! (root with the plan's file system, the ESP FAT32), and record partition
+//! nodes and UUIDs for the later phases.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use forge_proto::i18n::{tr, trf};
+use forge_proto::{BootMode, Filesystem};
+
+use crate::pipeline::{JobContext, PhaseError};
+use crate::resources::command::{self, run_logged, run_logged_input};
+use crate::resources::loopdev::{self, LoopDevice};
+
+const ESP_TYPE: &str = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
+const BIOS_BOOT_TYPE: &str = "21686148-6449-6E61-744E-656564454649";
+/// "Linux root (x86-64)" from the Discoverable Partitions Specification.
+const ROOT_TYPE: &str = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709";
+const TOOL_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The boot mode to install for: what validate resolved, else the plan's
+/// explicit choice, else what this machine booted with.
+pub fn boot_mode(ctx: &JobContext) -> BootMode {
+    match ctx.state.boot_mode.or_else(|| ctx.plan.boot_mode()) {
+        Some(BootMode::Efi) => BootMode::Efi,
+        Some(BootMode::Bios) => BootMode::Bios,
+        _ if Path::new("/sys/firmware/efi").exists() => BootMode::Efi,
+        _ => BootMode::Bios,
+    }
+}
+
+/// The plan's root file system (ext4 when the plan names none we know;
+/// validate has refused anything else already).
+pub fn filesystem(ctx: &JobContext) -> Filesystem {
+    ctx.plan.filesystem_kind().unwrap_or_default()
+}
+
+/// The sfdisk script for `mode`.
+pub fn sfdisk_script(mode: BootMode) -> String {
+    let first = match mode {
+        BootMode::Bios => format!("size=1MiB, type={BIOS_BOOT_TYPE}, name=\"BIOS boot\""),
+        _ => format!("size=512MiB, type={ESP_TYPE}, name=\"EFI system\""),
+    };
+    format!("label: gpt\n{first}\ntype={ROOT_TYPE}, name=\"root\"\n")
+}
+
+fn mkfs_root(fs: Filesystem, dev: &Path) -> Command {
+    let mut c = Command::new(format!("mkfs.{}", fs.as_str()));
+    match fs {
+        Filesystem::Ext4 => c.args(["-F", "-q", "-L", "root"]),
+        Filesystem::Xfs => c.args(["-f", "-q", "-L", "root"]),
+        Filesystem::Btrfs => c.args(["-f", "-q", "-L", "root"]),
+    };
+    c.arg(dev);
+    c
+}
+
+fn mkfs_esp(dev: &Path) -> Command {
+    let mut c = Command::new("mkfs.vfat");
+    c.args(["-F", "32", "-n", "ESP"]).arg(dev);
+    c
+}
+
+/// The target as the plan names it (validate resolved it already).
+pub fn target(ctx: &JobContext) -> PathBuf {
+    ctx.state
+        .target_path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&ctx.io.disk))
+}
+
+/// The file system UUID of `dev` as blkid reads it from the device itself.
+fn uuid_of(ctx: &mut JobContext, dev: &Path) -> Result<String, PhaseError> {
+    let out = run_logged(
+        ctx,
+        Command::new("blkid")
+            .args(["-p", "-o", "value", "-s", "UUID"])
+            .arg(dev),
+        Duration::from_secs(30),
+        &tr("Could not read the new file system's UUID"),
+    )?;
+    let uuid = out.stdout.trim().to_string();
+    if uuid.is_empty() {
+        return Err(PhaseError::new(
+            tr("Could not read the new file system's UUID"),
+            format!("blkid printed no UUID for {}", dev.display()),
+        ));
+    }
+    Ok(uuid)
+}
+
+pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
+    let mode = boot_mode(ctx);
+    let fs = filesystem(ctx);
+    let target = target(ctx);
+    let is_image = std::fs::metadata(&target)
+        .map(|m| m.file_type().is_file())
+        .unwrap_or(false);
+    let fake_disk = PathBuf::from("/dev/loopN");
+    let disk_shown = if is_image { &fake_disk } else { &target };
+    let (first, root) = (
+        loopdev::partition_path(disk_shown, 1),
+        loopdev::partition_path(disk_shown, 2),
+    );
+
+    if ctx.dry_run {
+        if is_image {
+            ctx.operation(&trf(
+                "attach the image {image} to a free loop device (losetup --find --show --partscan)",
+                &[("image", &target.display().to_string())],
+            ));
+        }
+        let disk = disk_shown.display().to_string();
+        ctx.operation(&trf(
+            "wipe all signatures on {disk} (wipefs -a)",
+            &[("disk", &disk)],
+        ));
+        let layout = match mode {
+            BootMode::Bios => tr("GPT: 1 MiB BIOS boot partition, root on the rest"),
+            _ => tr("GPT: 512 MiB EFI system partition, root on the rest"),
+        };
+        ctx.operation(&trf(
+            "partition {disk} (sfdisk): {layout}",
+            &[("disk", &disk), ("layout", &layout)],
+        ));
+        if mode != BootMode::Bios {
+            ctx.operation(&trf(
+                "format {part} as FAT32 (mkfs.vfat -F 32)",
+                &[("part", &first.display().to_string())],
+            ));
+        }
+        ctx.operation(&trf(
+            "format {part} as {fs} (mkfs.{fs})",
+            &[("part", &root.display().to_string()), ("fs", fs.as_str())],
+        ));
+        return Ok(());
+    }
+
+    if !command::have(&format!("mkfs.{}", fs.as_str())) {
+        return Err(PhaseError::new(
+            trf(
+                "This system cannot create {fs} file systems",
+                &[("fs", fs.as_str())],
+            ),
+            format!("mkfs.{} not found on PATH", fs.as_str()),
+        ));
+    }
+
+    let disk = if is_image {
+        ctx.log_line(&format!(
+            "$ losetup --find --show --partscan {}",
+            target.display()
+        ));
+        let dev = LoopDevice::attach(&target).map_err(|e| {
+            PhaseError::new(
+                tr("Could not attach the disk image to a loop device"),
+                e.to_string(),
+            )
+        })?;
+        let path = dev.device().to_path_buf();
+        ctx.log_line(&format!("  {}", path.display()));
+        ctx.hold(&format!("loop device {}", path.display()), dev);
+        path
+    } else {
+        target.clone()
+    };
+    ctx.state.disk_device = Some(disk.clone());
+    ctx.progress(0.1, &tr("Partitioning the disk"));
+
+    let failed = tr("Could not partition the disk");
+    run_logged(
+        ctx,
+        Command::new("wipefs").arg("-a").arg(&disk),
+        TOOL_TIMEOUT,
+        &failed,
+    )?;
+    let script = sfdisk_script(mode);
+    ctx.log_line(&format!("sfdisk script:\n{script}"));
+    run_logged_input(
+        ctx,
+        Command::new("sfdisk")
+            .args(["--quiet", "--wipe", "always", "--wipe-partitions", "always"])
+            .arg(&disk),
+        Some(script.as_bytes()),
+        TOOL_TIMEOUT,
+        &failed,
+    )?;
+    let parts = loopdev::wait_for_partitions(&disk, 2, Duration::from_secs(30))
+        .map_err(|d| PhaseError::new(tr("The new partitions did not appear"), d))?;
+    let (first, root) = (parts[0].clone(), parts[1].clone());
+    ctx.progress(0.3, &tr("Formatting"));
+
+    let failed = tr("Could not format the new partitions");
+    if mode == BootMode::Efi {
+        // Old signatures inside the new partitions would confuse blkid.
+        run_logged(
+            ctx,
+            Command::new("wipefs").arg("-a").arg(&first),
+            TOOL_TIMEOUT,
+            &failed,
+        )?;
+        run_logged(ctx, &mut mkfs_esp(&first), TOOL_TIMEOUT, &failed)?;
+        let uuid = uuid_of(ctx, &first)?;
+        ctx.state.esp_partition = Some(first.clone());
+        ctx.state.esp_uuid = Some(uuid);
+    }
+    run_logged(
+        ctx,
+        Command::new("wipefs").arg("-a").arg(&root),
+        TOOL_TIMEOUT,
+        &failed,
+    )?;
+    run_logged(ctx, &mut mkfs_root(fs, &root), TOOL_TIMEOUT, &failed)?;
+    let uuid = uuid_of(ctx, &root)?;
+    ctx.log_line(&format!("root {} UUID={uuid}", root.display()));
+    ctx.state.root_partition = Some(root);
+    ctx.state.root_uuid = Some(uuid);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_name_the_right_types() {
+        let efi = sfdisk_script(BootMode::Efi);
+        assert!(efi.contains("size=512MiB") && efi.contains(ESP_TYPE));
+        let bios = sfdisk_script(BootMode::Bios);
+        assert!(bios.contains("size=1MiB") && bios.contains(BIOS_BOOT_TYPE));
+        assert!(efi.starts_with("label: gpt\n") && bios.ends_with("name=\"root\"\n"));
+    }
+}

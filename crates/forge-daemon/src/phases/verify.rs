@@ -1,0 +1,119 @@
+//! Phase `verify`: the security gate (DESIGN.md sections 4 and 5). Loads the
+//! keyring named by the daemon configuration, checks both detached
+//! signatures (manifest and index), resolves the plan's package groups, and
+//! hashes every archive that will be deployed (in parallel). Every result
+//! goes to the integrity audit log (`ctx.audit`).
+//!
+//! A bad signature, an unreadable keyring or a group the payload cannot
+//! satisfy fails the phase: there is nothing trustworthy to override. An
+//! archive that is missing, unlisted or does not hash to its signed SHA-256
+//! halts the job in awaiting-override: it continues only after an
+//! authorized caller types the exact phrase, and stops with the disk
+//! untouched on Cancel. In both cases, nothing has been written yet.
+
+use forge_payload::{open_verified, Keyring, PayloadError};
+use forge_proto::i18n::{tr, trf};
+
+use crate::pipeline::{IntegrityDecision, JobContext, PhaseError};
+
+fn audit(ctx: &mut JobContext, line: String) {
+    tracing::info!(target: "forge::audit", job = ctx.job_id, "{line}");
+    ctx.audit.push(line);
+}
+
+/// A short, translated summary for a failure to open the payload.
+fn open_failure(e: &PayloadError) -> String {
+    match e {
+        PayloadError::Signature { .. } => {
+            tr("The package set's signature is not valid. Nothing was installed.")
+        }
+        PayloadError::Keyring { .. } => tr("The installer's release keys cannot be read."),
+        PayloadError::Io { .. } => tr("The package set cannot be read."),
+        _ => tr("The package set is damaged or inconsistent."),
+    }
+}
+
+pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
+    let keyring_path = ctx.config.keyring.clone();
+    let payload_dir = ctx.config.payload.clone();
+    let keyring = match Keyring::load(&keyring_path) {
+        Ok(k) => k,
+        Err(e) => {
+            audit(ctx, format!("KEYRING-FAILED {}: {e}", keyring_path.display()));
+            return Err(PhaseError::new(open_failure(&e), e.to_string()));
+        }
+    };
+    audit(
+        ctx,
+        format!(
+            "KEYRING {} certificates={}",
+            keyring_path.display(),
+            keyring.fingerprints().join(",")
+        ),
+    );
+    ctx.progress(0.05, &tr("Checking the package set's signatures"));
+    let payload = match open_verified(&payload_dir, &keyring) {
+        Ok(p) => p,
+        Err(e) => {
+            audit(ctx, format!("SIGNATURE-FAILED {}: {e}", payload_dir.display()));
+            return Err(PhaseError::new(open_failure(&e), e.to_string()));
+        }
+    };
+    audit(
+        ctx,
+        format!(
+            "SIGNATURES-OK {} manifest+index, {} packages in the index",
+            payload_dir.display(),
+            payload.packages().len()
+        ),
+    );
+    let packages = payload
+        .resolve_groups(&ctx.plan.package_groups)
+        .map_err(|e| {
+            PhaseError::new(
+                tr("The chosen package groups cannot be installed from this package set."),
+                e.to_string(),
+            )
+        })?;
+    let n = packages.len().to_string();
+    ctx.progress(
+        0.1,
+        &trf("Checking {count} packages against their signed checksums", &[("count", &n)]),
+    );
+    let report = payload.verify_archives(&packages);
+    for line in report.audit_lines() {
+        audit(ctx, line);
+    }
+    if !report.is_clean() {
+        let mismatches = report.mismatches();
+        audit(
+            ctx,
+            format!("INTEGRITY-FAILED {} file(s); awaiting a decision", mismatches.len()),
+        );
+        match ctx.await_integrity_decision(mismatches) {
+            IntegrityDecision::Override => {
+                audit(
+                    ctx,
+                    "OVERRIDE accepted: an authorized caller typed the override phrase; continuing with unverified files".into(),
+                );
+                ctx.warn(tr(
+                    "Packages that failed verification are being installed because the check was overridden.",
+                ));
+            }
+            IntegrityDecision::Cancel => {
+                audit(ctx, "CANCELLED at the integrity failure; nothing was written".into());
+                ctx.cancel.cancel();
+                return Err(PhaseError::new(
+                    tr("Cancelled: packages failed verification. Nothing was written."),
+                    "integrity failure not overridden",
+                ));
+            }
+        }
+    } else {
+        audit(ctx, format!("INTEGRITY-OK {} archive(s)", packages.len()));
+    }
+    ctx.state.payload = Some(payload);
+    ctx.state.packages = packages;
+    ctx.state.integrity = Some(report);
+    Ok(())
+}

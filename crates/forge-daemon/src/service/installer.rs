@@ -1,0 +1,227 @@
+//! `org.intergenos.Forge1.Installer` at `/org/intergenos/Forge1`
+//! (DESIGN.md section 3). Anyone may list disks and groups and validate a
+//! plan; `Install` needs the polkit install action. A refused or invalid
+//! `Install` changes nothing: no job object, nothing written.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::Path;
+use std::sync::Arc;
+
+use forge_proto::dbus::{ACTION_INSTALL, JOB_PATH_PREFIX};
+use forge_proto::i18n::{tr, trf};
+use forge_proto::{ForgeError, InstallIo, InstallPlan, Problem};
+use zbus::message::Header;
+use zbus::object_server::ObjectServer;
+use zbus::{OwnedObjectPath, OwnedVariant};
+
+use crate::auth::authorize;
+use crate::checks;
+use crate::config::DaemonConfig;
+use crate::jobs::{spawn_runner, JobSpec, Registry};
+use crate::pipeline::context::CancelToken;
+use crate::service::job::{pump, JobObject, JobReporter, JobShared};
+use crate::target;
+
+/// Plans larger than this are refused before parsing.
+const MAX_PLAN_BYTES: usize = 64 * 1024;
+
+pub struct Installer {
+    pub config: Arc<DaemonConfig>,
+    pub registry: Arc<Registry>,
+}
+
+fn busy() -> ForgeError {
+    ForgeError::Busy(tr("Another installation is already running."))
+}
+
+fn failed() -> ForgeError {
+    ForgeError::Failed(tr("The installer could not start the installation. The system log has details."))
+}
+
+#[zbus::interface(name = "org.intergenos.Forge1.Installer")]
+impl Installer {
+    /// `aa{sv}`: device, model, size, removable, read_only, transport, in_use.
+    async fn list_disks(&self) -> Result<Vec<HashMap<String, OwnedVariant>>, ForgeError> {
+        let config = Arc::clone(&self.config);
+        let disks = tokio::task::spawn_blocking(move || crate::disks::list(&config))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+        match disks {
+            Ok(d) => Ok(d.iter().map(|d| d.to_dbus()).collect()),
+            Err(detail) => {
+                tracing::error!(%detail, "ListDisks failed");
+                Err(ForgeError::Failed(tr("The installer could not list the disks.")))
+            }
+        }
+    }
+
+    /// `aa{sv}`: name, description, required, packages, download_size, installed_size.
+    async fn list_package_groups(&self) -> Result<Vec<HashMap<String, OwnedVariant>>, ForgeError> {
+        let config = Arc::clone(&self.config);
+        let groups = tokio::task::spawn_blocking(move || crate::groups::list(&config))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+        match groups {
+            Ok(g) => Ok(g),
+            Err(detail) => {
+                tracing::error!(%detail, "ListPackageGroups failed");
+                Err(ForgeError::Failed(tr(
+                    "The installer could not read its signed package set.",
+                )))
+            }
+        }
+    }
+
+    /// `(field, message)` pairs; empty means valid.
+    async fn validate_plan(&self, yaml: &str) -> Vec<(String, String)> {
+        if yaml.len() > MAX_PLAN_BYTES {
+            return vec![("".into(), tr("The plan is too large."))];
+        }
+        let yaml = yaml.to_string();
+        let problems = tokio::task::spawn_blocking(move || checks::plan_problems(&yaml).1)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!("validation crashed: {e}");
+                vec![Problem::new("", tr("The installer could not check the plan."))]
+            });
+        problems.into_iter().map(|p| (p.field, p.message)).collect()
+    }
+
+    /// Starts an install and returns the job object's path.
+    async fn install(
+        &self,
+        yaml: &str,
+        install_io: HashMap<String, OwnedVariant>,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+        #[zbus(object_server)] server: &ObjectServer,
+    ) -> Result<OwnedObjectPath, ForgeError> {
+        let caller = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        tracing::info!(%caller, "Install requested");
+        if self.registry.is_busy() {
+            return Err(busy());
+        }
+        authorize(conn, &header, ACTION_INSTALL).await?;
+
+        let io = InstallIo::from_dbus(&install_io).map_err(|e| {
+            ForgeError::InvalidPlan(trf("install_io: {problem}", &[("problem", &e.to_string())]))
+        })?;
+        if yaml.len() > MAX_PLAN_BYTES {
+            return Err(ForgeError::InvalidPlan(tr("The plan is too large.")));
+        }
+        let (plan, io) = {
+            let yaml = yaml.to_string();
+            let config = Arc::clone(&self.config);
+            tokio::task::spawn_blocking(move || check_install(&config, &yaml, io))
+                .await
+                .map_err(|e| {
+                    tracing::error!("plan check crashed: {e}");
+                    failed()
+                })??
+        };
+
+        let cancel = CancelToken::default();
+        let slot = self.registry.reserve(cancel.clone()).ok_or_else(busy)?;
+        let id = slot.id;
+        if let Err(e) = write_accepted_plan(&self.config.accepted_plan, &plan) {
+            tracing::error!(path = %self.config.accepted_plan.display(), "writing the accepted plan: {e}");
+            return Err(failed());
+        }
+        let shared = Arc::new(JobShared::new(id, caller.clone(), Arc::clone(&self.config), cancel));
+        let path = format!("{JOB_PATH_PREFIX}/{id}");
+        let object_path = OwnedObjectPath::try_from(path.clone()).map_err(|e| {
+            tracing::error!("job path {path}: {e}");
+            failed()
+        })?;
+        if let Err(e) = server
+            .at(
+                path.as_str(),
+                JobObject {
+                    shared: Arc::clone(&shared),
+                },
+            )
+            .await
+        {
+            tracing::error!(%path, "registering the job object: {e}");
+            return Err(failed());
+        }
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(pump(conn.clone(), path.clone(), rx));
+        let spec = JobSpec {
+            plan,
+            io,
+            config: Arc::clone(&self.config),
+            reporter: JobReporter { shared, events: tx },
+            slot,
+        };
+        if let Err(e) = spawn_runner(spec) {
+            tracing::error!("starting the job thread: {e}");
+            let _ = server.remove::<JobObject, _>(path.as_str()).await;
+            return Err(failed());
+        }
+        tracing::info!(job = id, %caller, %path, "install accepted");
+        Ok(object_path)
+    }
+
+    #[zbus(property)]
+    fn version(&self) -> String {
+        forge_proto::VERSION.to_string()
+    }
+}
+
+/// Every check before a job is accepted: plan, install_io, target policy.
+fn check_install(
+    config: &DaemonConfig,
+    yaml: &str,
+    io: InstallIo,
+) -> Result<(InstallPlan, InstallIo), ForgeError> {
+    let (plan, mut problems) = checks::install_problems(yaml, &io);
+    if !io.disk.is_empty() {
+        if let Err(p) = target::resolve(config, &io.disk) {
+            problems.push(p);
+        }
+    }
+    match plan {
+        Some(plan) if problems.is_empty() => Ok((plan, io)),
+        _ => {
+            if problems.is_empty() {
+                problems.push(Problem::new("", tr("The plan is not valid.")));
+            }
+            tracing::info!(problems = problems.len(), "Install refused: invalid plan");
+            Err(ForgeError::InvalidPlan(checks::problems_text(&problems)))
+        }
+    }
+}
+
+/// Writes the accepted plan (canonical YAML, no secrets) atomically:
+/// parent directories 0755, file 0644.
+pub fn write_accepted_plan(path: &Path, plan: &InstallPlan) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| std::io::Error::other("accepted_plan has no parent directory"))?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)?;
+    f.write_all(plan.to_canonical_yaml().as_bytes())?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)
+}

@@ -1,0 +1,5 @@
+//! The `done` screen.
+
+mod done_page;
+
+pub use done_page::DonePage;

@@ -1,0 +1,8 @@
+//! The integrity dialog shown on `IntegrityFailed`, and the paste guard
+//! that makes its phrase entry accept typed input only.
+
+mod integrity_dialog;
+mod paste_guard;
+
+pub use integrity_dialog::IntegrityDialog;
+pub use paste_guard::PasteGuard;

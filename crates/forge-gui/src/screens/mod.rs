@@ -1,0 +1,14 @@
+//! The wizard's screens, one module (folder) each, every screen one GObject
+//! type with its `.ui` template beside it. Every step page has a boolean
+//! `complete` property that the window uses to enable Next.
+
+pub mod confirm;
+pub mod disk;
+pub mod done;
+pub mod integrity_dialog;
+pub mod keyboard_locale;
+pub mod packages;
+pub mod problem_label;
+pub mod progress;
+pub mod user;
+pub mod welcome;

@@ -1,0 +1,5 @@
+//! The `packages` screen.
+
+mod packages_page;
+
+pub use packages_page::PackagesPage;

@@ -1,0 +1,240 @@
+//! Software: the package groups from `ListPackageGroups` with their package
+//! count, download and installed sizes; required groups locked on; the
+//! total, and a problem when the chosen disk cannot hold it. The list is
+//! the state's `groups` (D-Bus in the app, injected in tests).
+
+use std::cell::{Cell, OnceCell, RefCell};
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::glib;
+
+use forge_proto::i18n::{tr, trf};
+
+use crate::screens::problem_label::show_problems;
+use crate::state::ForgeState;
+use crate::util;
+
+mod imp {
+    use super::*;
+
+    #[derive(Default, gtk::CompositeTemplate, glib::Properties)]
+    #[template(resource = "/org/intergenos/Forge/screens/packages/packages_page.ui")]
+    #[properties(wrapper_type = super::PackagesPage)]
+    pub struct PackagesPage {
+        #[property(get)]
+        pub complete: Cell<bool>,
+        #[template_child]
+        pub group_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub empty_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub total_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub groups_problem: TemplateChild<gtk::Label>,
+        pub state: OnceCell<ForgeState>,
+        /// (group name, switch) per row.
+        pub switches: RefCell<Vec<(String, gtk::Switch)>>,
+        pub updating: Cell<bool>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for PackagesPage {
+        const NAME: &'static str = "ForgePackagesPage";
+        type Type = super::PackagesPage;
+        type ParentType = adw::Bin;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for PackagesPage {}
+    impl WidgetImpl for PackagesPage {}
+    impl BinImpl for PackagesPage {}
+}
+
+glib::wrapper! {
+    pub struct PackagesPage(ObjectSubclass<imp::PackagesPage>)
+        @extends adw::Bin, gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl PackagesPage {
+    pub fn new(state: &ForgeState) -> Self {
+        let p: PackagesPage = glib::Object::new();
+        let _ = p.imp().state.set(state.clone());
+        p.rebuild();
+        let w = p.downgrade();
+        state.connect_groups_changed(move |_| {
+            if let Some(p) = w.upgrade() {
+                p.rebuild();
+            }
+        });
+        let w = p.downgrade();
+        state.connect_changed(move |_| {
+            if let Some(p) = w.upgrade() {
+                p.refresh();
+            }
+        });
+        p.refresh();
+        p
+    }
+
+    fn state(&self) -> ForgeState {
+        self.imp().state.get().cloned().unwrap_or_default()
+    }
+
+    /// Rebuilds the rows from the state's group list.
+    pub fn rebuild(&self) {
+        let imp = self.imp();
+        while let Some(c) = imp.group_list.first_child() {
+            imp.group_list.remove(&c);
+        }
+        imp.switches.borrow_mut().clear();
+        let state = self.state();
+        let groups = state.groups();
+        let selected = state.choices().groups.clone();
+        imp.empty_label.set_visible(groups.is_empty());
+        imp.group_list.set_visible(!groups.is_empty());
+        for g in &groups {
+            let title = util::group_label(&g.name);
+            let mut subtitle = String::new();
+            if !g.description.is_empty() {
+                subtitle.push_str(&g.description);
+                subtitle.push('\n');
+            }
+            subtitle.push_str(&trf(
+                "{count} packages · {download} download · {installed} on disk",
+                &[
+                    ("count", &g.packages.to_string()),
+                    ("download", &util::format_size(g.download_size)),
+                    ("installed", &util::format_size(g.installed_size)),
+                ],
+            ));
+            let row = adw::ActionRow::builder()
+                .title(glib::markup_escape_text(&title).as_str())
+                .subtitle(glib::markup_escape_text(&subtitle).as_str())
+                .subtitle_lines(3)
+                .build();
+            let sw = gtk::Switch::builder().valign(gtk::Align::Center).build();
+            sw.update_property(&[gtk::accessible::Property::Label(&title)]);
+            sw.set_active(g.required || selected.contains(&g.name));
+            if g.required {
+                sw.set_sensitive(false);
+                let l = gtk::Label::new(Some(&tr("Required")));
+                l.add_css_class("caption");
+                l.add_css_class("dim-label");
+                l.set_valign(gtk::Align::Center);
+                row.add_suffix(&l);
+                sw.update_property(&[gtk::accessible::Property::Description(&tr(
+                    "Required: always installed",
+                ))]);
+            }
+            row.add_suffix(&sw);
+            row.set_activatable_widget(Some(&sw));
+            let w = self.downgrade();
+            let name = g.name.clone();
+            sw.connect_active_notify(move |s| {
+                let Some(p) = w.upgrade() else { return };
+                if p.imp().updating.get() {
+                    return;
+                }
+                let on = s.is_active();
+                let name = name.clone();
+                p.state().update(|c| {
+                    c.groups.retain(|n| *n != name);
+                    if on {
+                        c.groups.push(name);
+                    }
+                });
+            });
+            imp.group_list.append(&row);
+            imp.switches.borrow_mut().push((g.name.clone(), sw));
+        }
+    }
+
+    /// Updates the total and re-checks validity.
+    pub fn refresh(&self) {
+        let imp = self.imp();
+        let state = self.state();
+        let groups = state.groups();
+        let selected = state.choices().groups.clone();
+        let chosen: Vec<_> = groups.iter().filter(|g| selected.contains(&g.name)).collect();
+        let download: u64 = chosen.iter().map(|g| g.download_size).sum();
+        let installed: u64 = chosen.iter().map(|g| g.installed_size).sum();
+        let count: u32 = chosen.iter().map(|g| g.packages).sum();
+        imp.total_row.set_subtitle(&trf(
+            "{count} packages · {download} to read from the installation medium · {installed} on disk",
+            &[
+                ("count", &count.to_string()),
+                ("download", &util::format_size(download)),
+                ("installed", &util::format_size(installed)),
+            ],
+        ));
+        let mut problems = state.problems_for(&["package_groups"]);
+        if let Some(d) = state.chosen_disk() {
+            let need = state.required_bytes();
+            if d.size < need {
+                problems.push(forge_proto::Problem::new(
+                    "package_groups",
+                    trf(
+                        "The chosen disk ({size}) is too small for this software, which needs {need}. Choose less software or a larger disk.",
+                        &[
+                            ("size", &util::format_size(d.size)),
+                            ("need", &util::format_size(need)),
+                        ],
+                    ),
+                ));
+            }
+        }
+        let bad = show_problems(&imp.groups_problem, None, &problems, "package_groups");
+        let complete = !bad && !groups.is_empty();
+        if complete != imp.complete.get() {
+            imp.complete.set(complete);
+            self.notify_complete();
+        }
+    }
+
+    // --- driving the screen (tests, autopilot) ---
+
+    /// Flips a group's switch as a person would; false when locked/absent.
+    pub fn set_group(&self, name: &str, on: bool) -> bool {
+        let sw = self
+            .imp()
+            .switches
+            .borrow()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s.clone());
+        match sw {
+            Some(s) if s.is_sensitive() => {
+                s.set_active(on);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn group_locked(&self, name: &str) -> bool {
+        self.imp()
+            .switches
+            .borrow()
+            .iter()
+            .any(|(n, s)| n == name && !s.is_sensitive() && s.is_active())
+    }
+
+    pub fn total_text(&self) -> String {
+        self.imp().total_row.subtitle().unwrap_or_default().to_string()
+    }
+
+    pub fn problem_text(&self) -> Option<String> {
+        let l = &self.imp().groups_problem;
+        l.is_visible().then(|| l.text().to_string())
+    }
+}

@@ -1,0 +1,5 @@
+//! The `progress` screen.
+
+mod progress_page;
+
+pub use progress_page::ProgressPage;

@@ -1,0 +1,5 @@
+//! The `user` screen.
+
+mod user_page;
+
+pub use user_page::UserPage;

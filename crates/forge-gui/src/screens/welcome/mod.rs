@@ -1,0 +1,5 @@
+//! The `welcome` screen.
+
+mod welcome_page;
+
+pub use welcome_page::WelcomePage;

@@ -1,0 +1,366 @@
+//! The wizard's state object: a GObject that accumulates the choices made on
+//! every screen, holds the data the screens show (disks, package groups,
+//! system lists), and produces the `InstallPlan` + `InstallIo` handed to the
+//! daemon. Screens read and write it; it emits `changed` after every edit so
+//! the screens can re-check their validity.
+
+use std::cell::{Ref, RefCell};
+use std::rc::Rc;
+
+use gtk::glib;
+use gtk::glib::prelude::*;
+use gtk::glib::subclass::prelude::*;
+
+use forge_proto::i18n::tr;
+use forge_proto::plan::PLAN_VERSION;
+use forge_proto::{
+    BootMode, Filesystem, InstallIo, InstallPlan, Keyboard, PackageGroup, Problem, Secret,
+    SystemCatalog, User,
+};
+
+use crate::model::{DiskInfo, GroupInfo};
+use crate::util;
+
+/// Every choice the person makes. Secrets stay in [`Secret`].
+#[derive(Debug, Clone)]
+pub struct Choices {
+    pub locale: String,
+    pub layout: String,
+    pub variant: String,
+    pub timezone: String,
+    pub boot: BootMode,
+    pub filesystem: Filesystem,
+    pub disk: String,
+    pub full_name: String,
+    pub user_name: String,
+    pub admin: bool,
+    pub user_password: Secret,
+    pub user_password_confirm: Secret,
+    pub root_same_as_user: bool,
+    pub root_password: Secret,
+    pub root_password_confirm: Secret,
+    pub hostname: String,
+    /// Selected group names (plan order is `PackageGroup::ALL` order).
+    pub groups: Vec<String>,
+    pub dry_run: bool,
+}
+
+impl Default for Choices {
+    fn default() -> Self {
+        Choices {
+            locale: "en_US.UTF-8".into(),
+            layout: "us".into(),
+            variant: String::new(),
+            timezone: "UTC".into(),
+            boot: BootMode::Auto,
+            filesystem: Filesystem::Ext4,
+            disk: String::new(),
+            full_name: String::new(),
+            user_name: String::new(),
+            admin: true,
+            user_password: Secret::default(),
+            user_password_confirm: Secret::default(),
+            root_same_as_user: true,
+            root_password: Secret::default(),
+            root_password_confirm: Secret::default(),
+            hostname: String::new(),
+            groups: ["toolchain", "core", "base", "desktop"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            dry_run: false,
+        }
+    }
+}
+
+/// GUI-only field paths (not part of install.yaml or install_io).
+pub mod fields {
+    pub const USER_PASSWORD_CONFIRM: &str = "install_io.user_password_confirm";
+    pub const ROOT_PASSWORD_CONFIRM: &str = "install_io.root_password_confirm";
+}
+
+mod imp {
+    use super::*;
+    use std::sync::OnceLock;
+
+    #[derive(Default)]
+    pub struct ForgeState {
+        pub choices: RefCell<Choices>,
+        pub catalog: RefCell<Rc<SystemCatalog>>,
+        pub disks: RefCell<Vec<DiskInfo>>,
+        pub groups: RefCell<Vec<GroupInfo>>,
+        pub release: RefCell<String>,
+        pub detected_boot: std::cell::Cell<Option<BootMode>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for ForgeState {
+        const NAME: &'static str = "ForgeState";
+        type Type = super::ForgeState;
+    }
+
+    impl ObjectImpl for ForgeState {
+        fn signals() -> &'static [glib::subclass::Signal] {
+            static SIGNALS: OnceLock<Vec<glib::subclass::Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                vec![
+                    glib::subclass::Signal::builder("changed").build(),
+                    glib::subclass::Signal::builder("disks-changed").build(),
+                    glib::subclass::Signal::builder("groups-changed").build(),
+                ]
+            })
+        }
+    }
+}
+
+glib::wrapper! {
+    pub struct ForgeState(ObjectSubclass<imp::ForgeState>);
+}
+
+impl Default for ForgeState {
+    fn default() -> Self {
+        Self::new(SystemCatalog::default())
+    }
+}
+
+impl ForgeState {
+    /// A state over these system lists (tests pass a fixture catalog).
+    pub fn new(catalog: SystemCatalog) -> ForgeState {
+        let s: ForgeState = glib::Object::new();
+        *s.imp().catalog.borrow_mut() = Rc::new(catalog);
+        *s.imp().release.borrow_mut() = util::release_name();
+        s
+    }
+
+    /// A state over the live system's lists, with defaults from the
+    /// environment (locale, time zone).
+    pub fn from_system() -> ForgeState {
+        let catalog = SystemCatalog::load().unwrap_or_else(|e| {
+            tracing::warn!("system lists unavailable: {e}");
+            SystemCatalog::default()
+        });
+        let s = ForgeState::new(catalog);
+        let env_locale = std::env::var("LANG").unwrap_or_default();
+        let tz = std::fs::read_to_string("/etc/timezone").unwrap_or_default();
+        s.update(|c| {
+            if s.catalog().locales.contains(&env_locale) {
+                c.locale = env_locale.clone();
+            }
+            let tz = tz.trim();
+            if s.catalog().timezones.contains(tz) {
+                c.timezone = tz.to_string();
+            }
+        });
+        s
+    }
+
+    pub fn catalog(&self) -> Rc<SystemCatalog> {
+        self.imp().catalog.borrow().clone()
+    }
+
+    pub fn choices(&self) -> Ref<'_, Choices> {
+        self.imp().choices.borrow()
+    }
+
+    /// Edits the choices and emits `changed`.
+    pub fn update(&self, f: impl FnOnce(&mut Choices)) {
+        f(&mut self.imp().choices.borrow_mut());
+        self.emit_by_name::<()>("changed", &[]);
+    }
+
+    pub fn connect_changed<F: Fn(&ForgeState) + 'static>(&self, f: F) -> glib::SignalHandlerId {
+        self.connect_local("changed", false, move |args| {
+            if let Some(Ok(s)) = args.first().map(|v| v.get::<ForgeState>()) {
+                f(&s);
+            }
+            None
+        })
+    }
+
+    pub fn connect_disks_changed<F: Fn(&ForgeState) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local("disks-changed", false, move |args| {
+            if let Some(Ok(s)) = args.first().map(|v| v.get::<ForgeState>()) {
+                f(&s);
+            }
+            None
+        })
+    }
+
+    pub fn connect_groups_changed<F: Fn(&ForgeState) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local("groups-changed", false, move |args| {
+            if let Some(Ok(s)) = args.first().map(|v| v.get::<ForgeState>()) {
+                f(&s);
+            }
+            None
+        })
+    }
+
+    pub fn release(&self) -> String {
+        self.imp().release.borrow().clone()
+    }
+
+    pub fn set_release(&self, r: &str) {
+        *self.imp().release.borrow_mut() = r.to_string();
+        self.emit_by_name::<()>("changed", &[]);
+    }
+
+    /// The boot mode the live system was started in.
+    pub fn detected_boot(&self) -> BootMode {
+        if let Some(b) = self.imp().detected_boot.get() {
+            return b;
+        }
+        let b = util::detect_boot_mode();
+        self.imp().detected_boot.set(Some(b));
+        b
+    }
+
+    pub fn disks(&self) -> Vec<DiskInfo> {
+        self.imp().disks.borrow().clone()
+    }
+
+    /// Replaces the disk list (from `ListDisks`, or a test); a chosen disk
+    /// that vanished is unchosen.
+    pub fn set_disks(&self, disks: Vec<DiskInfo>) {
+        let keep = disks.iter().any(|d| d.device == self.choices().disk);
+        *self.imp().disks.borrow_mut() = disks;
+        if !keep {
+            self.imp().choices.borrow_mut().disk.clear();
+        }
+        self.emit_by_name::<()>("disks-changed", &[]);
+        self.emit_by_name::<()>("changed", &[]);
+    }
+
+    pub fn groups(&self) -> Vec<GroupInfo> {
+        self.imp().groups.borrow().clone()
+    }
+
+    /// Replaces the package groups (from `ListPackageGroups`, or a test).
+    /// Required groups are selected; selections the list lacks are dropped.
+    pub fn set_groups(&self, groups: Vec<GroupInfo>) {
+        {
+            let mut c = self.imp().choices.borrow_mut();
+            c.groups.retain(|n| groups.iter().any(|g| &g.name == n));
+            for g in groups.iter().filter(|g| g.required) {
+                if !c.groups.contains(&g.name) {
+                    c.groups.push(g.name.clone());
+                }
+            }
+        }
+        *self.imp().groups.borrow_mut() = groups;
+        self.emit_by_name::<()>("groups-changed", &[]);
+        self.emit_by_name::<()>("changed", &[]);
+    }
+
+    /// The chosen disk's description.
+    pub fn chosen_disk(&self) -> Option<DiskInfo> {
+        let c = self.choices();
+        self.imp()
+            .disks
+            .borrow()
+            .iter()
+            .find(|d| d.device == c.disk)
+            .cloned()
+    }
+
+    /// Bytes the chosen groups need on disk.
+    pub fn required_bytes(&self) -> u64 {
+        util::required_bytes(&self.imp().groups.borrow(), &self.choices().groups)
+    }
+
+    /// The `install.yaml` these choices make. Group order is canonical.
+    pub fn plan(&self) -> InstallPlan {
+        let c = self.choices();
+        let mut groups: Vec<String> = PackageGroup::ALL
+            .iter()
+            .map(|g| g.as_str().to_string())
+            .filter(|g| c.groups.contains(g))
+            .collect();
+        for g in &c.groups {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+        InstallPlan {
+            version: PLAN_VERSION,
+            hostname: c.hostname.clone(),
+            locale: c.locale.clone(),
+            keyboard: Keyboard {
+                layout: c.layout.clone(),
+                variant: c.variant.clone(),
+            },
+            timezone: c.timezone.clone(),
+            boot: c.boot.as_str().to_string(),
+            filesystem: c.filesystem.as_str().to_string(),
+            user: User {
+                name: c.user_name.clone(),
+                full_name: c.full_name.clone(),
+                admin: c.admin,
+            },
+            package_groups: groups,
+            services: Vec::new(),
+        }
+    }
+
+    /// The `install_io` these choices make (root password is the user's
+    /// when "same as user" is on).
+    pub fn io(&self) -> InstallIo {
+        let c = self.choices();
+        InstallIo {
+            disk: c.disk.clone(),
+            root_password: if c.root_same_as_user {
+                c.user_password.clone()
+            } else {
+                c.root_password.clone()
+            },
+            user_password: c.user_password.clone(),
+            dry_run: c.dry_run,
+        }
+    }
+
+    /// Every problem of the current choices: forge-proto's validation of the
+    /// plan and install_io (the daemon runs the same), plus the checks only a
+    /// form has (confirmations, disk size against chosen groups).
+    pub fn problems(&self) -> Vec<Problem> {
+        let plan = self.plan();
+        let io = self.io();
+        let mut p = forge_proto::validate::validate_plan(&plan, &self.catalog());
+        p.extend(forge_proto::validate::validate_io(&io));
+        let c = self.choices();
+        if !c.user_password.is_empty() && c.user_password != c.user_password_confirm {
+            p.push(Problem::new(
+                fields::USER_PASSWORD_CONFIRM,
+                tr("The passwords do not match."),
+            ));
+        }
+        if !c.root_same_as_user
+            && !c.root_password.is_empty()
+            && c.root_password != c.root_password_confirm
+        {
+            p.push(Problem::new(
+                fields::ROOT_PASSWORD_CONFIRM,
+                tr("The root passwords do not match."),
+            ));
+        }
+        drop(c);
+        if let Some(d) = self.chosen_disk() {
+            if let Some(why) = util::disk_refusal(&d, self.required_bytes()) {
+                p.push(Problem::new("install_io.disk", why));
+            }
+        }
+        p
+    }
+
+    /// Problems whose field starts with one of `prefixes`.
+    pub fn problems_for(&self, prefixes: &[&str]) -> Vec<Problem> {
+        self.problems()
+            .into_iter()
+            .filter(|p| prefixes.iter().any(|x| p.field.starts_with(x)))
+            .collect()
+    }
+}

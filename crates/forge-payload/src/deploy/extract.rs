@@ -1,0 +1,446 @@
+//! Extracting one archive into the root: one streaming pass over the file
+//! (its compressed bytes hashed as they are read), every entry confined,
+//! everything this package created removed again if anything fails or the
+//! final hash is not the verified one.
+
+use std::collections::HashMap;
+use std::io::{self, BufReader, Read, Write};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::fsops;
+use super::tree::{join, split, Step, Tree};
+use crate::index::PackageEntry;
+use crate::integrity::open_regular;
+use crate::pkginfo::{self, PkgInfo, MAX_META_BYTES};
+use crate::{PayloadError, UnsafeReason};
+
+/// A reader that hashes every byte it passes on (the "tee").
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// What one registered path is.
+#[derive(Debug, Clone)]
+pub enum RecordKind {
+    File { sha256: String, mode: u32 },
+    Dir { mode: u32 },
+    Symlink { target: Vec<u8> },
+}
+
+/// One path the package installed (relative to the root).
+#[derive(Debug, Clone)]
+pub struct FileRecord {
+    pub path: Vec<u8>,
+    pub kind: RecordKind,
+}
+
+/// A successfully extracted package.
+pub struct Extracted {
+    pub info: PkgInfo,
+    pub install: Option<Vec<u8>>,
+    pub records: Vec<FileRecord>,
+}
+
+struct DirMeta {
+    comps: Vec<Vec<u8>>,
+    uid: u32,
+    gid: u32,
+    mode: u32,
+    mtime: i64,
+}
+
+/// Per-archive extraction state.
+struct State<'a> {
+    entry: &'a PackageEntry,
+    archive: &'a Path,
+    tree: &'a mut Tree,
+    /// Non-directories created so far (for rollback).
+    created: Vec<Vec<u8>>,
+    /// Regular files extracted so far: path -> (sha256, mode); hard links may only point here.
+    regular: HashMap<Vec<u8>, (String, u32)>,
+    records: Vec<FileRecord>,
+    dirs: Vec<DirMeta>,
+    written: u64,
+    info: Option<PkgInfo>,
+    install: Option<Vec<u8>>,
+}
+
+fn owner(h: &tar::Header) -> Result<(u32, u32, u32, i64), Step> {
+    let bad = |e: io::Error| Step::Corrupt(format!("bad header: {e}"));
+    let mode = h.mode().map_err(bad)?;
+    let uid = u32::try_from(h.uid().map_err(bad)?).map_err(|_| Step::Corrupt("uid out of range".into()))?;
+    let gid = u32::try_from(h.gid().map_err(bad)?).map_err(|_| Step::Corrupt("gid out of range".into()))?;
+    let mtime = i64::try_from(h.mtime().map_err(bad)?).unwrap_or(0);
+    Ok((mode, uid, gid, mtime))
+}
+
+/// Symlink target check: absolute targets are taken relative to the root
+/// (as the installed system sees them); relative ones must not climb above it.
+fn symlink_escapes(parent: &[&[u8]], target: &[u8]) -> bool {
+    let mut depth: usize = if target.first() == Some(&b'/') { 0 } else { parent.len() };
+    for c in target.split(|b| *b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return true,
+            },
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
+impl State<'_> {
+    fn read_meta(&self, ent: &mut tar::Entry<'_, impl Read>) -> Result<Vec<u8>, Step> {
+        if !matches!(
+            ent.header().entry_type(),
+            tar::EntryType::Regular | tar::EntryType::Continuous
+        ) {
+            return Err(Step::Unsafe(UnsafeReason::SpecialFile));
+        }
+        if ent.size() > MAX_META_BYTES {
+            return Err(Step::Unsafe(UnsafeReason::EntryTooLarge));
+        }
+        let mut buf = Vec::new();
+        ent.read_to_end(&mut buf)
+            .map_err(|e| Step::Corrupt(e.to_string()))?;
+        if buf.len() as u64 != ent.size() {
+            return Err(Step::Corrupt("truncated entry".into()));
+        }
+        Ok(buf)
+    }
+
+    fn check_pkginfo(&mut self, text: &[u8]) -> Result<(), PayloadError> {
+        let info = pkginfo::parse(text, self.archive)?;
+        for (field, expected, found) in [
+            ("pkgname", &self.entry.name, &info.name),
+            ("pkgver", &self.entry.version, &info.version),
+            ("tier", &self.entry.tier, &info.tier),
+        ] {
+            if expected != found {
+                return Err(PayloadError::PkgInfoMismatch {
+                    path: self.archive.to_path_buf(),
+                    field: field.into(),
+                    expected: expected.clone(),
+                    found: found.clone(),
+                });
+            }
+        }
+        self.info = Some(info);
+        Ok(())
+    }
+
+    /// Handles one archive entry.
+    fn entry(&mut self, ent: &mut tar::Entry<'_, impl Read>) -> Result<(), PayloadError> {
+        let raw = ent.path_bytes().into_owned();
+        let wrap = |s: Step| self.step_err(&raw, s);
+        let comps = split(&raw).map_err(|r| wrap(Step::Unsafe(r)))?;
+        let et = ent.header().entry_type();
+        let Some((last, parent)) = comps.split_last() else {
+            return if et.is_dir() {
+                Ok(())
+            } else {
+                Err(wrap(Step::Unsafe(UnsafeReason::BadName)))
+            };
+        };
+        if parent.is_empty() && last.starts_with(b".") {
+            // Package metadata at the archive root: never extracted.
+            match *last {
+                b".PKGINFO" => {
+                    let text = self.read_meta(ent).map_err(wrap)?;
+                    self.check_pkginfo(&text)?;
+                }
+                b".INSTALL" => self.install = Some(self.read_meta(ent).map_err(wrap)?),
+                _ => {}
+            }
+            return Ok(());
+        }
+        if comps.len() >= 4 && comps[..4] == [&b"var"[..], b"lib", b"pkm", b"local"] {
+            return Err(wrap(Step::Unsafe(UnsafeReason::ReservedPath)));
+        }
+        let (mode, uid, gid, mtime) = owner(ent.header()).map_err(wrap)?;
+        let key = join(&comps);
+        let res = match et {
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                self.regular_file(ent, &comps, key, (mode, uid, gid, mtime))
+            }
+            tar::EntryType::Directory => self.tree.dir(&comps).map(|_| {
+                self.dirs.push(DirMeta {
+                    comps: comps.iter().map(|c| c.to_vec()).collect(),
+                    uid,
+                    gid,
+                    mode,
+                    mtime,
+                });
+                self.records.push(FileRecord {
+                    path: key,
+                    kind: RecordKind::Dir { mode: mode & 0o7777 },
+                });
+            }),
+            tar::EntryType::Symlink => {
+                let target = ent
+                    .link_name_bytes()
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default();
+                self.symlink(&comps, key, &target, (uid, gid, mtime))
+            }
+            tar::EntryType::Link => {
+                let target = ent
+                    .link_name_bytes()
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default();
+                self.hardlink(&comps, key, &target)
+            }
+            _ => Err(Step::Unsafe(UnsafeReason::SpecialFile)),
+        };
+        res.map_err(|s| self.step_err(&raw, s))
+    }
+
+    fn regular_file(
+        &mut self,
+        ent: &mut tar::Entry<'_, impl Read>,
+        comps: &[&[u8]],
+        key: Vec<u8>,
+        (mode, uid, gid, mtime): (u32, u32, u32, i64),
+    ) -> Result<(), Step> {
+        let size = ent.size();
+        if self.written.saturating_add(size) > self.entry.installed_size {
+            return Err(Step::Unsafe(UnsafeReason::EntryTooLarge));
+        }
+        let (last, parent) = comps.split_last().ok_or(Step::Unsafe(UnsafeReason::BadName))?;
+        let dir = self.tree.dir(parent)?;
+        Tree::clear_for_file(&dir, last)?;
+        let mut f = fsops::create_file(dir.as_fd(), last)?;
+        self.created.push(key.clone());
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 256 << 10];
+        let mut n = 0u64;
+        loop {
+            let k = match ent.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Step::Corrupt(e.to_string())),
+            };
+            h.update(&buf[..k]);
+            f.write_all(&buf[..k])?;
+            n += k as u64;
+        }
+        if n != size {
+            return Err(Step::Corrupt("truncated entry".into()));
+        }
+        self.written += n;
+        fsops::set_meta_fd(f.as_fd(), uid, gid, mode, Some(mtime))?;
+        let sha = hex::encode(h.finalize());
+        self.regular.insert(key.clone(), (sha.clone(), mode & 0o7777));
+        self.records.push(FileRecord {
+            path: key,
+            kind: RecordKind::File {
+                sha256: sha,
+                mode: mode & 0o7777,
+            },
+        });
+        Ok(())
+    }
+
+    fn symlink(
+        &mut self,
+        comps: &[&[u8]],
+        key: Vec<u8>,
+        target: &[u8],
+        (uid, gid, mtime): (u32, u32, i64),
+    ) -> Result<(), Step> {
+        let (last, parent) = comps.split_last().ok_or(Step::Unsafe(UnsafeReason::BadName))?;
+        if target.is_empty() || target.contains(&0) || target.contains(&b'\n') {
+            return Err(Step::Unsafe(UnsafeReason::BadName));
+        }
+        if symlink_escapes(parent, target) {
+            return Err(Step::Unsafe(UnsafeReason::SymlinkEscapes));
+        }
+        let dir = self.tree.dir(parent)?;
+        Tree::clear_for_file(&dir, last)?;
+        fsops::symlink(target, dir.as_fd(), last)?;
+        self.created.push(key.clone());
+        fsops::chown_at(dir.as_fd(), last, uid, gid)?;
+        fsops::set_mtime_at(dir.as_fd(), last, mtime)?;
+        self.regular.remove(&key);
+        self.records.push(FileRecord {
+            path: key,
+            kind: RecordKind::Symlink {
+                target: target.to_vec(),
+            },
+        });
+        Ok(())
+    }
+
+    fn hardlink(&mut self, comps: &[&[u8]], key: Vec<u8>, target: &[u8]) -> Result<(), Step> {
+        let tcomps = split(target).map_err(|_| Step::Unsafe(UnsafeReason::HardLinkTarget))?;
+        let tkey = join(&tcomps);
+        let Some((sha, mode)) = self.regular.get(&tkey).cloned() else {
+            return Err(Step::Unsafe(UnsafeReason::HardLinkTarget));
+        };
+        if tkey == key {
+            return Err(Step::Unsafe(UnsafeReason::HardLinkTarget));
+        }
+        let (tlast, tparent) = tcomps.split_last().ok_or(Step::Unsafe(UnsafeReason::HardLinkTarget))?;
+        let (last, parent) = comps.split_last().ok_or(Step::Unsafe(UnsafeReason::BadName))?;
+        let src = self.tree.dir(tparent)?;
+        let dst = self.tree.dir(parent)?;
+        Tree::clear_for_file(&dst, last)?;
+        fsops::hardlink(src.as_fd(), tlast, dst.as_fd(), last)?;
+        self.created.push(key.clone());
+        self.regular.insert(key.clone(), (sha.clone(), mode));
+        self.records.push(FileRecord {
+            path: key,
+            kind: RecordKind::File { sha256: sha, mode },
+        });
+        Ok(())
+    }
+
+    fn step_err(&self, raw: &[u8], s: Step) -> PayloadError {
+        let entry = String::from_utf8_lossy(raw).into_owned();
+        match s {
+            Step::Unsafe(reason) => PayloadError::UnsafeEntry {
+                path: self.archive.to_path_buf(),
+                entry,
+                reason,
+            },
+            Step::Corrupt(reason) => PayloadError::CorruptArchive {
+                path: self.archive.to_path_buf(),
+                reason: format!("{entry}: {reason}"),
+            },
+            Step::Io(e) => PayloadError::Io {
+                path: PathBuf::from(entry),
+                source: e,
+            },
+        }
+    }
+
+    /// Applies directory metadata once every file is in place.
+    fn finish_dirs(&mut self) -> Result<(), PayloadError> {
+        for d in std::mem::take(&mut self.dirs) {
+            let comps: Vec<&[u8]> = d.comps.iter().map(|c| c.as_slice()).collect();
+            let raw = join(&comps);
+            let fd = self.tree.dir(&comps).map_err(|s| self.step_err(&raw, s))?;
+            fsops::set_meta_fd(fd.as_fd(), d.uid, d.gid, d.mode, Some(d.mtime))
+                .map_err(|e| self.step_err(&raw, Step::Io(e)))?;
+        }
+        Ok(())
+    }
+
+    /// Removes every non-directory this package created (directories are
+    /// removed by the caller once no other package is extracting).
+    fn rollback(&mut self) {
+        for key in self.created.iter().rev() {
+            let Ok(comps) = split(key) else { continue };
+            if let Some((last, parent)) = comps.split_last() {
+                if let Some(dir) = self.tree.cached(parent) {
+                    let _ = fsops::unlink(dir.as_fd(), last, false);
+                }
+            }
+        }
+        self.created.clear();
+    }
+}
+
+/// Extracts `entry`'s archive (`archive` is its path) into the tree's root,
+/// reading the file once and refusing it (and removing what it wrote) when
+/// its SHA-256 is not `expected_sha256`.
+pub fn extract(
+    archive: &Path,
+    entry: &PackageEntry,
+    expected_sha256: &str,
+    tree: &mut Tree,
+) -> Result<Extracted, PayloadError> {
+    let file = open_regular(archive).map_err(|e| PayloadError::io(archive, e))?;
+    let tee = HashingReader {
+        inner: file,
+        hasher: Sha256::new(),
+    };
+    let gz = flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(256 << 10, tee));
+    let mut ar = tar::Archive::new(gz);
+    let mut st = State {
+        entry,
+        archive,
+        tree,
+        created: Vec::new(),
+        regular: HashMap::new(),
+        records: Vec::new(),
+        dirs: Vec::new(),
+        written: 0,
+        info: None,
+        install: None,
+    };
+    let corrupt = |reason: String| PayloadError::CorruptArchive {
+        path: archive.to_path_buf(),
+        reason,
+    };
+    let mut run = || -> Result<(), PayloadError> {
+        let entries = ar.entries().map_err(|e| corrupt(e.to_string()))?;
+        for ent in entries {
+            let mut ent = ent.map_err(|e| corrupt(e.to_string()))?;
+            st.entry(&mut ent)?;
+        }
+        Ok(())
+    };
+    let mut result = run();
+    // Finish the single pass: the rest of the gzip stream (its CRC is
+    // checked), then any bytes after it, all through the hashing reader.
+    let mut gz = ar.into_inner();
+    if result.is_ok() {
+        if let Err(e) = io::copy(&mut gz, &mut io::sink()) {
+            result = Err(corrupt(e.to_string()));
+        }
+    }
+    let mut tee = gz.into_inner().into_inner();
+    if result.is_ok() {
+        if let Err(e) = io::copy(&mut tee, &mut io::sink()) {
+            result = Err(PayloadError::io(archive, e));
+        }
+    }
+    let actual = hex::encode(tee.hasher.finalize());
+    if result.is_ok() && actual != expected_sha256 {
+        result = Err(PayloadError::HashMismatch {
+            path: archive.to_path_buf(),
+            expected: expected_sha256.to_string(),
+            actual,
+        });
+    }
+    let info = match (result, st.info.take()) {
+        (Ok(()), Some(info)) => info,
+        (Ok(()), None) => {
+            st.rollback();
+            return Err(PayloadError::PkgInfo {
+                path: archive.to_path_buf(),
+                field: None,
+                reason: "missing".into(),
+            });
+        }
+        (Err(e), _) => {
+            st.rollback();
+            return Err(e);
+        }
+    };
+    if let Err(e) = st.finish_dirs() {
+        st.rollback();
+        return Err(e);
+    }
+    Ok(Extracted {
+        info,
+        install: st.install.take(),
+        records: std::mem::take(&mut st.records),
+    })
+}

@@ -1,0 +1,206 @@
+//! Deployment: extract and register verified packages into a root, in
+//! parallel, one package's failure not stopping the others.
+
+mod extract;
+mod fsops;
+mod register;
+mod tree;
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use crate::index::PackageEntry;
+use crate::{IntegrityReport, Payload, PayloadError};
+
+pub use register::PKM_DB_DIR;
+
+/// Progress of a deployment, reported per package (from worker threads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeployEvent {
+    /// Extraction of `name` began.
+    Started { name: String },
+    /// `name` is extracted and registered; `done` of `total` packages are finished (ok or failed).
+    Finished {
+        name: String,
+        done: usize,
+        total: usize,
+    },
+    /// `name` failed and was rolled back; `error` is the full detail for the log.
+    Failed { name: String, error: String },
+}
+
+/// One installed package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledPackage {
+    pub name: String,
+    pub version: String,
+    /// Number of paths registered (files, directories, links).
+    pub files: usize,
+    /// The saved `.INSTALL`, as a path inside the root
+    /// (`/var/lib/pkm/local/<name>/install`), to run in the chroot.
+    pub install_script: Option<PathBuf>,
+    /// systemd units the package asks to enable.
+    pub services: Vec<String>,
+}
+
+/// The outcome of [`deploy`]: installed packages in the order they were
+/// given, and the failed ones with their error (`error.to_string()` is the
+/// detail; the error names the archive and entry).
+#[derive(Debug, Default)]
+pub struct DeployReport {
+    pub installed: Vec<InstalledPackage>,
+    pub failed: Vec<(String, PayloadError)>,
+}
+
+impl DeployReport {
+    /// True when every package was installed.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+fn deploy_one(
+    payload: &Payload,
+    report: &IntegrityReport,
+    pkg: &PackageEntry,
+    root: &OwnedFd,
+    root_path: &Path,
+    created_dirs: &mut Vec<Vec<u8>>,
+) -> Result<InstalledPackage, PayloadError> {
+    let archive = payload.dir().join(&pkg.file);
+    let not_verified = |reason: &str| PayloadError::NotVerified {
+        path: archive.clone(),
+        reason: reason.into(),
+    };
+    if !payload.packages().iter().any(|p| p == pkg) {
+        return Err(not_verified("not an entry of the verified index"));
+    }
+    let expected = report
+        .observed_sha256(&pkg.file)
+        .ok_or_else(|| not_verified("no integrity result for this archive"))?
+        .to_string();
+    let root_fd = root
+        .try_clone()
+        .map_err(|e| PayloadError::io(root_path, e))?;
+    let mut tree = tree::Tree::new(root_fd);
+    let result = extract::extract(&archive, pkg, &expected, &mut tree).and_then(|ex| {
+        let script = register::register(&mut tree, pkg, &expected, &ex)?;
+        Ok(InstalledPackage {
+            name: pkg.name.clone(),
+            version: pkg.version.clone(),
+            files: ex.records.len(),
+            install_script: script,
+            services: pkg.services.clone(),
+        })
+    });
+    if result.is_err() {
+        created_dirs.append(&mut tree.created_dirs);
+    }
+    result
+}
+
+/// Removes now-empty directories that failed packages created, deepest first.
+fn remove_dirs(root: &OwnedFd, mut dirs: Vec<Vec<u8>>) {
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.iter().filter(|b| **b == b'/').count()));
+    for d in dirs {
+        let Ok(comps) = tree::split(&d) else { continue };
+        let Some((last, parent)) = comps.split_last() else {
+            continue;
+        };
+        let mut fd = match root.try_clone() {
+            Ok(fd) => fd,
+            Err(_) => return,
+        };
+        let mut ok = true;
+        for c in parent {
+            match fsops::open_dir(fd.as_fd(), c) {
+                Ok(next) => fd = next,
+                Err(_) => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            let _ = fsops::unlink(fd.as_fd(), last, true);
+        }
+    }
+}
+
+/// Extracts and registers `packages` into `root`, in parallel.
+///
+/// The expected hash of each archive is the one observed in `report` (so
+/// after an authorized override, the bytes that were seen are the bytes that
+/// land; a file swapped after verification is refused and its partial files
+/// removed). Every path is confined to `root`. One package's failure does
+/// not stop the others; it is reported in [`DeployReport::failed`] and by a
+/// [`DeployEvent::Failed`].
+pub fn deploy(
+    payload: &Payload,
+    report: &IntegrityReport,
+    packages: &[PackageEntry],
+    root: &Path,
+    on_event: &(dyn Fn(DeployEvent) + Sync),
+) -> DeployReport {
+    let root_fd = match fsops::open_root(root) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let mut out = DeployReport::default();
+            for p in packages {
+                let error = PayloadError::io(root, std::io::Error::new(e.kind(), e.to_string()));
+                on_event(DeployEvent::Failed {
+                    name: p.name.clone(),
+                    error: error.to_string(),
+                });
+                out.failed.push((p.name.clone(), error));
+            }
+            return out;
+        }
+    };
+    let total = packages.len();
+    let done = AtomicUsize::new(0);
+    let results: Vec<(Result<InstalledPackage, PayloadError>, Vec<Vec<u8>>)> = packages
+        .par_iter()
+        .with_max_len(1)
+        .map(|pkg| {
+            on_event(DeployEvent::Started {
+                name: pkg.name.clone(),
+            });
+            let mut dirs = Vec::new();
+            let r = deploy_one(payload, report, pkg, &root_fd, root, &mut dirs);
+            let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+            match &r {
+                Ok(_) => {
+                    tracing::info!(package = %pkg.name, "deployed");
+                    on_event(DeployEvent::Finished {
+                        name: pkg.name.clone(),
+                        done: n,
+                        total,
+                    })
+                }
+                Err(e) => {
+                    tracing::warn!(package = %pkg.name, error = %e, "deploy failed");
+                    on_event(DeployEvent::Failed {
+                        name: pkg.name.clone(),
+                        error: e.to_string(),
+                    })
+                }
+            }
+            (r, dirs)
+        })
+        .collect();
+    let mut out = DeployReport::default();
+    let mut dirs = Vec::new();
+    for (pkg, (r, mut d)) in packages.iter().zip(results) {
+        match r {
+            Ok(i) => out.installed.push(i),
+            Err(e) => out.failed.push((pkg.name.clone(), e)),
+        }
+        dirs.append(&mut d);
+    }
+    remove_dirs(&root_fd, dirs);
+    out
+}

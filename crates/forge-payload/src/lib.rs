@@ -1,0 +1,42 @@
+//! The pkm trust chain as a library (DESIGN.md section 4).
+//!
+//! - [`build::build_payload`]: manifest + index from `DIR/packages/`, signed
+//!   with sequoia when given a key file.
+//! - [`open_verified`]: both detached signatures checked against a
+//!   [`Keyring`] ("valid when signed" and "valid now"), the verified bytes
+//!   parsed; [`Payload::verify_archives`] hashes the archives in parallel.
+//! - [`deploy`]: extract and register packages into a root, confined,
+//!   re-hashing each archive while it streams.
+//!
+//! Typical use (the daemon's verify and packages phases):
+//!
+//! ```no_run
+//! # use std::path::Path;
+//! # fn main() -> Result<(), forge_payload::PayloadError> {
+//! let keyring = forge_payload::Keyring::load(Path::new("/usr/share/forge/release-keys.asc"))?;
+//! let payload = forge_payload::open_verified(Path::new("/run/forge/payload"), &keyring)?;
+//! let pkgs = payload.resolve_groups(&["core".to_string()])?;
+//! let report = payload.verify_archives(&pkgs);
+//! assert!(report.is_clean());
+//! let done = forge_payload::deploy(&payload, &report, &pkgs, Path::new("/mnt/target"), &|_ev| {});
+//! # let _ = done; Ok(()) }
+//! ```
+
+pub mod build;
+mod deploy;
+mod error;
+pub mod index;
+mod integrity;
+mod keyring;
+mod payload;
+pub mod pkginfo;
+mod sigcheck;
+pub mod testkit;
+
+pub use deploy::{deploy, DeployEvent, DeployReport, InstalledPackage, PKM_DB_DIR};
+pub use error::{PayloadError, SigProblem, UnsafeReason};
+pub use index::{PackageEntry, MAX_INDEX_BYTES};
+pub use integrity::{FileCheck, FileStatus, IntegrityReport};
+pub use keyring::Keyring;
+pub use payload::{open_verified, GroupSummary, Payload};
+pub use pkginfo::TIERS;

@@ -1,0 +1,128 @@
+//! `install_io`: the interactive part of an install that never goes into the
+//! YAML: the target disk, the credentials, and `dry_run`. Carried over D-Bus
+//! as `a{sv}`. Secrets are wrapped in [`Secret`], which never prints its
+//! contents and is wiped from memory on drop.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use zbus::{OwnedVariant as OwnedValue, Variant as Value};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// A password or other secret. `Debug` and `Display` print `<redacted>`.
+#[derive(Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The secret itself. Call only where it is hashed or sent to the daemon.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Length in characters (for minimum-length checks).
+    pub fn char_len(&self) -> usize {
+        self.0.chars().count()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// The `install_io` dictionary of `Install(s yaml, a{sv} install_io)`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InstallIo {
+    /// Block device (`/dev/sdX`) or, where the daemon allows it, an image file.
+    pub disk: String,
+    pub root_password: Secret,
+    pub user_password: Secret,
+    /// Validate, verify and print the plan of operations; touch nothing.
+    pub dry_run: bool,
+}
+
+/// Keys of the `install_io` dictionary.
+pub mod keys {
+    pub const DISK: &str = "disk";
+    pub const ROOT_PASSWORD: &str = "root_password";
+    pub const USER_PASSWORD: &str = "user_password";
+    pub const DRY_RUN: &str = "dry_run";
+}
+
+/// A malformed `install_io` dictionary, naming the offending key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstallIoError {
+    #[error("install_io.{0}: missing")]
+    Missing(&'static str),
+    #[error("install_io.{0}: wrong type, expected {1}")]
+    WrongType(String, &'static str),
+    #[error("install_io.{0}: unknown key")]
+    Unknown(String),
+}
+
+impl InstallIo {
+    /// The `a{sv}` form sent over D-Bus.
+    pub fn to_dbus(&self) -> HashMap<String, OwnedValue> {
+        let mut m = HashMap::new();
+        let s = |v: &str| OwnedValue::try_from(Value::from(v.to_string())).expect("string value");
+        m.insert(keys::DISK.to_string(), s(&self.disk));
+        m.insert(keys::ROOT_PASSWORD.to_string(), s(self.root_password.expose()));
+        m.insert(keys::USER_PASSWORD.to_string(), s(self.user_password.expose()));
+        m.insert(
+            keys::DRY_RUN.to_string(),
+            OwnedValue::from(self.dry_run),
+        );
+        m
+    }
+
+    /// Parses the `a{sv}` form; every key is checked, unknown keys refused.
+    pub fn from_dbus(map: &HashMap<String, OwnedValue>) -> Result<InstallIo, InstallIoError> {
+        let get_str = |key: &'static str| -> Result<String, InstallIoError> {
+            let v = map.get(key).ok_or(InstallIoError::Missing(key))?;
+            match &**v {
+                Value::Str(s) => Ok(s.to_string()),
+                _ => Err(InstallIoError::WrongType(key.to_string(), "string")),
+            }
+        };
+        for k in map.keys() {
+            if ![
+                keys::DISK,
+                keys::ROOT_PASSWORD,
+                keys::USER_PASSWORD,
+                keys::DRY_RUN,
+            ]
+            .contains(&k.as_str())
+            {
+                return Err(InstallIoError::Unknown(k.clone()));
+            }
+        }
+        let dry_run = match map.get(keys::DRY_RUN) {
+            None => false,
+            Some(v) => match &**v {
+                Value::Bool(b) => *b,
+                _ => return Err(InstallIoError::WrongType(keys::DRY_RUN.into(), "boolean")),
+            },
+        };
+        Ok(InstallIo {
+            disk: get_str(keys::DISK)?,
+            root_password: Secret::new(get_str(keys::ROOT_PASSWORD)?),
+            user_password: Secret::new(get_str(keys::USER_PASSWORD)?),
+            dry_run,
+        })
+    }
+}

@@ -1,0 +1,23 @@
+//! `forge-proto`: everything FORGE's frontends and its daemon must agree on, and
+//! nothing else. The install state (`install.yaml` v1 and `install_io`), its
+//! validation, the 13 phase names, progress and job-state types, the D-Bus
+//! names, error names and the client proxies. No GTK, no root code.
+
+pub mod catalog;
+pub mod dbus;
+pub mod error;
+pub mod i18n;
+pub mod install_io;
+pub mod phase;
+pub mod plan;
+pub mod validate;
+
+pub use catalog::SystemCatalog;
+pub use error::ForgeError;
+pub use install_io::{InstallIo, Secret};
+pub use phase::{JobState, Phase};
+pub use plan::{BootMode, Filesystem, InstallPlan, Keyboard, PackageGroup, User};
+pub use validate::Problem;
+
+/// The daemon's version string, also the `Version` property.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# FORGE's test command (the README's): formatting, lints, the translation
+# catalogs, then every test of the workspace under a virtual X server and a
+# private session bus. The install tests need root (loop devices, mounts,
+# a private system bus with polkitd), so this re-runs itself through sudo
+# when started as another user. Output ends with cargo test's summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo --preserve-env \
+    PATH="$PATH" HOME="$HOME" \
+    CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" \
+    bash "$0" "$@"
+fi
+
+# Under sudo, PATH may not hold the toolchain: look where setup-rust.sh puts it.
+for cargo_home in "${CARGO_HOME:-$HOME/.cargo}" "$(getent passwd root | cut -d: -f6)/.cargo"; do
+  if ! command -v cargo >/dev/null && [ -f "$cargo_home/env" ]; then
+    # shellcheck disable=SC1091
+    . "$cargo_home/env"
+  fi
+done
+for tool in cargo xvfb-run dbus-run-session msgfmt; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "test.sh: $tool not found; run scripts/setup-debian.sh (and .ci/run for the Rust toolchain)" >&2
+    exit 2
+  fi
+done
+
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+# Compiled catalogs for the translation tests and the binaries under test.
+export FORGE_LOCALEDIR="$target/locale"
+
+echo "== cargo fmt --all --check"
+cargo fmt --all --check
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== translations"
+bash scripts/compile-po.sh "$FORGE_LOCALEDIR"
+echo "== cargo build -p forge-daemon -p forge-cli (binaries the D-Bus suites run)"
+cargo build -p forge-daemon -p forge-cli
+echo "== cargo test --workspace"
+exec xvfb-run -a dbus-run-session -- cargo test --workspace

@@ -1,0 +1,1 @@
+//! Harness: test_payload. Owner: issue 5 (not built yet).

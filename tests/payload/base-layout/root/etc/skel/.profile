@@ -1,0 +1,2 @@
+# ~/.profile: login shell setup.
+export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
