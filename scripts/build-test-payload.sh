@@ -40,7 +40,7 @@ flock 9
 
 # --- cache check -------------------------------------------------------------
 stamp=$( {
-    sha256sum "${BASH_SOURCE[0]}"
+    sha256sum <"${BASH_SOURCE[0]}"
     (cd "$src" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
     echo "kernel=${FORGE_KERNEL_PKG:-default}"
 } | sha256sum | cut -d' ' -f1)

@@ -25,6 +25,9 @@ PACKAGES=(
   curl ca-certificates
   # tools used by tests
   procps psmisc systemd
+  # boot test payload (scripts/build-test-payload.sh: apt-get download, dpkg-deb -x,
+  # depmod/modprobe) and the boot tests (sbattach, partx, flock)
+  apt dpkg kmod sbsigntool util-linux binutils
 )
 apt-get update
 apt-get install -y --no-install-recommends "${PACKAGES[@]}"
@@ -45,6 +48,13 @@ for l in en_US de_DE ar_EG; do
 done
 if [ "$regen" -eq 1 ]; then
   locale-gen
+fi
+
+# Secure Boot tests: python virt-firmware (PyPI only, not in Debian 12) for
+# virt-fw-vars --add-mok (tests/harness/qemu.rs calls /opt/forge-venv/bin/virt-fw-vars).
+if [ ! -x /opt/forge-venv/bin/virt-fw-vars ]; then
+  python3 -m venv /opt/forge-venv
+  /opt/forge-venv/bin/pip install --quiet virt-firmware
 fi
 
 # The Rust toolchain (rustup, with rustfmt and clippy).

@@ -17,7 +17,7 @@
 #                   --target=i386-pc.
 # Defaults: HOSTNAME=forge-test USER=tester TIMEZONE=Europe/Berlin.
 # Environment: FORGE_ROOT_PASSWORD / FORGE_USER_PASSWORD (default "forge"),
-# FORGE_MOK_EXPORT=DIR (also copy MOK.der and MOK.crt there, for tests),
+# FORGE_MOK_EXPORT=DIR (also copy MOK.der and MOK.pem there, for tests),
 # FORGE_SHELL_INSTALL_QUIET=1 (no step messages).
 set -euo pipefail
 
@@ -64,7 +64,7 @@ if [ "$mode" = efi ]; then
     printf 'label: gpt\nsize=512MiB, type=%s, name="ESP"\ntype=%s, name="root"\n' "$ESP_TYPE" "$ROOT_TYPE"
 else
     printf 'label: gpt\nsize=1MiB, type=%s, name="bios-boot"\ntype=%s, name="root"\n' "$BIOS_BOOT_TYPE" "$ROOT_TYPE"
-fi | sfdisk -q "$disk"
+fi | sfdisk -q --wipe always --wipe-partitions always "$disk"
 partx -u "$disk" 2>/dev/null || partx -a "$disk" 2>/dev/null || true
 for _ in $(seq 50); do [ -b "$(part 2)" ] && break; sleep 0.1; done
 [ -b "$(part 2)" ] || die "partition nodes of $disk did not appear"
@@ -160,17 +160,18 @@ if [ "$mode" = bios ]; then
         || { cat "$tmp/grub-install.log" >&2; die "grub-install failed"; }
 else
     for tool in mmd mcopy sbsign; do command -v "$tool" >/dev/null || die "$tool is missing"; done
-    # MOK: key pair made for this machine; private key root-only in the target.
-    mok="$mnt/var/lib/forge/mok"
+    # MOK: key pair made for this machine (Debian's shim-signed layout);
+    # private key root-only in the target, DER copy for mokutil/MokManager.
+    mok="$mnt/var/lib/shim-signed/mok"
     install -d -m 0700 "$mok"
     openssl req -new -x509 -newkey rsa:2048 -nodes -sha256 -days 36500 \
         -subj "/CN=InterGenOS Machine Owner Key ($hostname)/" \
-        -keyout "$mok/MOK.key" -out "$mok/MOK.crt" 2>/dev/null
-    chmod 0600 "$mok/MOK.key"
-    openssl x509 -in "$mok/MOK.crt" -outform DER -out "$mok/MOK.der"
+        -keyout "$mok/MOK.priv" -out "$mok/MOK.pem" 2>/dev/null
+    chmod 0600 "$mok/MOK.priv"
+    openssl x509 -in "$mok/MOK.pem" -outform DER -out "$mok/MOK.der"
     if [ -n "${FORGE_MOK_EXPORT:-}" ]; then
         mkdir -p "$FORGE_MOK_EXPORT"
-        cp "$mok/MOK.der" "$mok/MOK.crt" "$FORGE_MOK_EXPORT/"
+        cp "$mok/MOK.der" "$mok/MOK.pem" "$FORGE_MOK_EXPORT/"
     fi
     # GRUB: early config finds the root by UUID; grub.cfg there does the rest.
     printf 'search --no-floppy --fs-uuid --set=root %s\nset prefix=($root)/boot/grub\n' "$root_uuid" >"$tmp/early.cfg"
@@ -180,18 +181,21 @@ else
         -p /boot/grub -c "$tmp/early.cfg" --sbat "$sbat" \
         part_gpt part_msdos ext2 fat search search_fs_uuid search_label normal configfile linux \
         echo test boot gzio sleep reboot halt all_video serial terminal
-    sbsign --key "$mok/MOK.key" --cert "$mok/MOK.crt" --output "$tmp/grubx64.efi" "$tmp/grubx64.efi.unsigned" 2>/dev/null
+    sbsign --key "$mok/MOK.priv" --cert "$mok/MOK.pem" --output "$tmp/grubx64.efi" "$tmp/grubx64.efi.unsigned" \
+        >"$tmp/sbsign.log" 2>&1 || { cat "$tmp/sbsign.log" >&2; die "sbsign failed"; }
     # ESP: FAT32 written with mtools, never mounted.
     export MTOOLS_SKIP_CHECK=1
-    mmd -i "$p1" ::/EFI ::/EFI/BOOT
+    mtools() { "$@" 2>"$tmp/mtools.log" || { cat "$tmp/mtools.log" >&2; die "$1 failed"; }; }
+    mtools mmd -i "$p1" ::/EFI ::/EFI/BOOT
+    mtools mcopy -i "$p1" "$mok/MOK.der" ::/MOK.der  # for MokManager's "Enroll key from disk"
     shim="$mnt/usr/lib/shim/shimx64.efi.signed"
     if [ -f "$shim" ]; then
-        mcopy -i "$p1" "$shim" ::/EFI/BOOT/BOOTX64.EFI
-        mcopy -i "$p1" "$tmp/grubx64.efi" ::/EFI/BOOT/grubx64.efi
+        mtools mcopy -i "$p1" "$shim" ::/EFI/BOOT/BOOTX64.EFI
+        mtools mcopy -i "$p1" "$tmp/grubx64.efi" ::/EFI/BOOT/grubx64.efi
         mm="$mnt/usr/lib/shim/mmx64.efi.signed"
-        [ -f "$mm" ] && mcopy -i "$p1" "$mm" ::/EFI/BOOT/mmx64.efi
+        if [ -f "$mm" ]; then mtools mcopy -i "$p1" "$mm" ::/EFI/BOOT/mmx64.efi; fi
     else
-        mcopy -i "$p1" "$tmp/grubx64.efi" ::/EFI/BOOT/BOOTX64.EFI
+        mtools mcopy -i "$p1" "$tmp/grubx64.efi" ::/EFI/BOOT/BOOTX64.EFI
     fi
 fi
 

@@ -61,7 +61,7 @@ fn dicts(v: Vec<HashMap<String, zbus::OwnedVariant>>) -> Value {
 }
 
 async fn job(conn: &zbus::Connection, path: &str) -> zbus::Result<JobProxy<'static>> {
-    JobProxy::builder(conn).path(path.to_string())?.build().await
+    JobProxy::builder(conn).path(path.to_string()).build().await
 }
 
 async fn command(conn: zbus::Connection, line: String) {

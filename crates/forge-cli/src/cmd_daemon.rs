@@ -377,7 +377,7 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
     installer.version().await.map_err(fail)?;
     let dbus = zbus::fdo::DBusProxy::new(&conn).await.map_err(fail)?;
     let owner = dbus
-        .get_name_owner(BUS_NAME.try_into().map_err(|e: zbus::names::Error| fail(e.into()))?)
+        .get_name_owner(BUS_NAME.try_into().map_err(|e: zbus::Error| fail(e))?)
         .await
         .map_err(|e| fail(e.into()))?;
     let rule = zbus::MatchRule::builder()
@@ -420,7 +420,6 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
     };
     let job = JobProxy::builder(&conn)
         .path(job_path.clone())
-        .map_err(fail)?
         .build()
         .await
         .map_err(fail)?;
@@ -486,7 +485,7 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
                 }
             }
             _ = tick.tick() => {
-                let alive = dbus.get_name_owner(BUS_NAME.try_into().map_err(|e: zbus::names::Error| fail(e.into()))?).await;
+                let alive = dbus.get_name_owner(BUS_NAME.try_into().map_err(|e: zbus::Error| fail(e))?).await;
                 if alive.map(|o| o != owner).unwrap_or(true) {
                     eprintln!("{}", tr("forgectl: the installer service stopped before the installation finished."));
                     return Err(Exit(1));

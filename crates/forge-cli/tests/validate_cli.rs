@@ -39,7 +39,9 @@ fn system_lists_present() -> bool {
     .iter()
     .all(|p| Path::new(p).is_file());
     if !present {
-        eprintln!("SKIP: system lists missing; run scripts/setup-debian.sh (locales, xkb-data, tzdata)");
+        eprintln!(
+            "SKIP: system lists missing; run scripts/setup-debian.sh (locales, xkb-data, tzdata)"
+        );
     }
     present
 }
@@ -71,7 +73,13 @@ fn valid_plan_exits_0() {
         return;
     }
     let out = forgectl(&["validate", example().to_str().expect("utf-8 path")]);
-    assert_eq!(out.status.code(), Some(0), "stdout {} stderr {}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout {} stderr {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     assert!(text(&out.stdout).is_empty());
 }
 
@@ -90,7 +98,12 @@ fn four_problems_each_with_its_field_exit_1() {
     let file = write(dir.path(), "bad.yaml", &plan);
     let out = forgectl(&["validate", file.to_str().expect("utf-8 path")]);
     let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "stdout {stdout} stderr {}", text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout {stdout} stderr {}",
+        text(&out.stderr)
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     for (field, needle) in [
         ("hostname", "lowercase"),
@@ -133,8 +146,16 @@ fn structural_problems_exit_1_with_paths() {
     ]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("user.shell: unknown field")), "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("version: ")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("user.shell: unknown field")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("version: ")),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -5,16 +5,14 @@
 //! stderr through `tracing` (the journal, under systemd).
 
 mod auth;
-mod checks;
-mod config;
 mod disks;
 mod groups;
 mod jobs;
-mod phases;
-mod pipeline;
-mod resources;
 mod service;
-mod target;
+
+// The pipeline, its phases and the plan/target checks live in the library
+// (shared with root-only tests); the D-Bus side is this binary's.
+use forge_daemon::{checks, config, pipeline, resources, target};
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -44,6 +44,7 @@ fn run_all(ctx: &mut JobContext) {
 fn install_and_inspect(boot: &'static str) {
     let tmp = tempfile::tempdir().unwrap();
     let keyring = common::make_payload(tmp.path());
+    let keyring2 = keyring.clone();
     let image = common::make_image(tmp.path(), 1 << 30);
     let t = tmp.path().to_path_buf();
     let img = image.clone();
@@ -131,8 +132,9 @@ fn install_and_inspect(boot: &'static str) {
             assert!(std::fs::read_to_string(root.join("etc/pkm/repos.conf"))
                 .unwrap()
                 .contains("gpg_verify = true"));
-            let trusted = std::fs::read_to_string(root.join("etc/pkm/trusted.gpg")).unwrap();
-            assert!(trusted.contains("PUBLIC KEY") && !trusted.contains("PRIVATE"));
+            let trusted = std::fs::read(root.join("etc/pkm/trusted.gpg")).unwrap();
+            let public = forge_payload::Keyring::load(&keyring2).unwrap().public_bytes();
+            assert!(!trusted.is_empty() && trusted == public, "trusted.gpg is not the keyring's public part");
 
             // Accounts.
             let passwd = std::fs::read_to_string(root.join("etc/passwd")).unwrap();

@@ -106,7 +106,7 @@ pub fn start_if_requested(window: &ForgeWindow) {
             Err(e) => tracing::error!("autopilot result: {e}"),
         }
         if script.quit {
-            w.close();
+            GtkWindowExt::close(&w);
         }
     });
 }
@@ -300,7 +300,7 @@ async fn integrity(
     }
     out.screens.push("integrity_dialog".into());
     entry.grab_focus();
-    let title = d.title().map(|t| t.to_string()).unwrap_or_default();
+    let title = GtkWindowExt::title(d).map(|t| t.to_string()).unwrap_or_default();
     let argv = [
         "xdotool", "search", "--sync", "--name", &title, "windowfocus", "--sync", "type",
         "--delay", "15", &phrase,

@@ -176,8 +176,8 @@ impl Client {
                 let rule = zbus::MatchRule::builder()
                     .msg_type(zbus::message::Type::Signal)
                     .interface(JOB_INTERFACE)
-                    .and_then(|b| b.path_namespace(JOB_PATH_PREFIX))
-                    .map(|b| b.build())
+                    .path_namespace(JOB_PATH_PREFIX)
+                    .build()
                     .map_err(|e| ClientError::internal(e.to_string()))?;
                 let mut stream = zbus::MessageStream::for_match_rule(rule, &c, None)
                     .await
@@ -185,9 +185,9 @@ impl Client {
                 let props_rule = zbus::MatchRule::builder()
                     .msg_type(zbus::message::Type::Signal)
                     .interface("org.freedesktop.DBus.Properties")
-                    .and_then(|b| b.member("PropertiesChanged"))
-                    .and_then(|b| b.path_namespace(JOB_PATH_PREFIX))
-                    .map(|b| b.build())
+                    .member("PropertiesChanged")
+                    .path_namespace(JOB_PATH_PREFIX)
+                    .build()
                     .map_err(|e| ClientError::internal(e.to_string()))?;
                 let mut props = zbus::MessageStream::for_match_rule(props_rule, &c, None)
                     .await
@@ -255,7 +255,6 @@ impl Client {
 async fn job_proxy(c: &Connection, path: &str) -> Result<JobProxy<'static>> {
     JobProxy::builder(c)
         .path(path.to_string())
-        .map_err(|e| ClientError::from_zbus(&e))?
         .build()
         .await
         .map_err(|e| ClientError::from_zbus(&e))

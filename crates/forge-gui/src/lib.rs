@@ -7,6 +7,7 @@
 //! (print time to first frame and resident memory, then exit),
 //! `FORGE_GUI_AUTOPILOT=FILE` (test/demo driver, see `autopilot.rs`).
 
+pub mod a11y;
 pub mod autopilot;
 pub mod bench;
 pub mod client;
@@ -21,7 +22,7 @@ pub mod window;
 use std::rc::Rc;
 
 use adw::prelude::*;
-use gtk::{gdk, gio, glib};
+use gtk::{gdk, gio};
 
 /// The application id (also the desktop file name).
 pub const APP_ID: &str = "org.intergenos.Forge";
@@ -41,11 +42,11 @@ pub fn localedir() -> String {
 
 /// One-time set-up shared by the binary and the UI tests: gettext,
 /// resources, libadwaita, the style sheet, text direction.
-pub fn init() -> Result<(), glib::BoolError> {
+pub fn init() -> Result<(), String> {
     forge_proto::i18n::init(&localedir());
-    gio::resources_register_include!("forge-gui.gresource")?;
-    gtk::init()?;
-    adw::init()?;
+    gio::resources_register_include!("forge-gui.gresource").map_err(|e| e.to_string())?;
+    gtk::init().map_err(|e| e.to_string())?;
+    adw::init().map_err(|e| e.to_string())?;
     // The catalog's own direction: Arabic (and any RTL language) flips.
     let dir = if forge_proto::i18n::tr("default:LTR") == "default:RTL" {
         gtk::TextDirection::Rtl
@@ -115,8 +116,8 @@ pub fn run() -> std::process::ExitCode {
             b.attach(&window, app);
         }
         autopilot::start_if_requested(&window);
-        window.present();
+        GtkWindowExt::present(&window);
     });
     let code = app.run_with_args::<&str>(&[]);
-    std::process::ExitCode::from(code.value() as u8)
+    code.into()
 }

@@ -79,6 +79,34 @@ pub mod fields {
     pub const ROOT_PASSWORD_CONFIRM: &str = "install_io.root_password_confirm";
 }
 
+/// The live system's lists. forge-proto's loader refuses xkeyboard-config's
+/// `evdev.xml` when it carries a DOCTYPE (roxmltree rejects DTDs by
+/// default); then the file is loaded again from a copy without that line.
+fn load_catalog() -> SystemCatalog {
+    match SystemCatalog::load() {
+        Ok(c) => c,
+        Err(first) => {
+            let mut paths = forge_proto::catalog::CatalogPaths::default();
+            let stripped = std::fs::read_to_string(&paths.xkb_rules).ok().map(|t| {
+                t.lines()
+                    .filter(|l| !l.trim_start().starts_with("<!DOCTYPE"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            let tmp = std::env::temp_dir().join(format!("forge-gui-evdev-{}.xml", std::process::id()));
+            let retry = stripped.and_then(|t| std::fs::write(&tmp, t).ok()).and_then(|_| {
+                paths.xkb_rules = tmp.clone();
+                SystemCatalog::load_from(&paths).ok()
+            });
+            let _ = std::fs::remove_file(&tmp);
+            retry.unwrap_or_else(|| {
+                tracing::warn!("system lists unavailable: {first}");
+                SystemCatalog::default()
+            })
+        }
+    }
+}
+
 mod imp {
     use super::*;
     use std::sync::OnceLock;
@@ -135,10 +163,7 @@ impl ForgeState {
     /// A state over the live system's lists, with defaults from the
     /// environment (locale, time zone).
     pub fn from_system() -> ForgeState {
-        let catalog = SystemCatalog::load().unwrap_or_else(|e| {
-            tracing::warn!("system lists unavailable: {e}");
-            SystemCatalog::default()
-        });
+        let catalog = load_catalog();
         let s = ForgeState::new(catalog);
         let env_locale = std::env::var("LANG").unwrap_or_default();
         let tz = std::fs::read_to_string("/etc/timezone").unwrap_or_default();
@@ -270,7 +295,16 @@ impl ForgeState {
 
     /// Bytes the chosen groups need on disk.
     pub fn required_bytes(&self) -> u64 {
-        util::required_bytes(&self.imp().groups.borrow(), &self.choices().groups)
+        let (boot, fs) = {
+            let c = self.choices();
+            (c.boot, c.filesystem)
+        };
+        let boot = if boot == BootMode::Auto {
+            self.detected_boot()
+        } else {
+            boot
+        };
+        util::required_bytes(&self.imp().groups.borrow(), &self.choices().groups, boot, fs)
     }
 
     /// The `install.yaml` these choices make. Group order is canonical.

@@ -6,23 +6,48 @@ use forge_proto::BootMode;
 
 use crate::model::{DiskInfo, GroupInfo};
 
-/// Space the partition layout and file system need beyond the packages.
-pub const LAYOUT_OVERHEAD: u64 = 1024 * 1024 * 1024;
+const MIB: u64 = 1024 * 1024;
+
+/// Fills a translated plural message (from `ngettext`, written at the call
+/// site so xgettext finds both forms): `{count}` becomes `n`, and each
+/// `{name}` its value.
+pub fn fill(translated: &str, n: u64, args: &[(&str, &str)]) -> String {
+    let mut s = translated.replace("{count}", &n.to_string());
+    for (k, v) in args {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    s
+}
 
 /// Human size ("12.3 GB"), translated by GLib.
 pub fn format_size(bytes: u64) -> String {
     gtk::glib::format_size(bytes).to_string()
 }
 
-/// Bytes a disk must have for these groups: their installed size plus a
-/// tenth for logs and caches, plus the partition layout.
-pub fn required_bytes(groups: &[GroupInfo], selected: &[String]) -> u64 {
-    let packages: u64 = groups
+/// Bytes a disk must have for these groups. The same estimate as the
+/// daemon's validate phase (`required_bytes` there, the authority): the
+/// partition table, the ESP (512 MiB) or BIOS boot partition (1 MiB), and a
+/// root of the packages plus an eighth plus 64 MiB, at least what the file
+/// system can be made with.
+pub fn required_bytes(
+    groups: &[GroupInfo],
+    selected: &[String],
+    boot: BootMode,
+    fs: forge_proto::Filesystem,
+) -> u64 {
+    let installed: u64 = groups
         .iter()
         .filter(|g| selected.iter().any(|s| s == &g.name))
         .map(|g| g.installed_size)
         .sum();
-    packages + packages / 10 + LAYOUT_OVERHEAD
+    let boot_part = if boot == BootMode::Bios { MIB } else { 512 * MIB };
+    let fs_min = match fs {
+        forge_proto::Filesystem::Xfs => 300 * MIB,
+        forge_proto::Filesystem::Btrfs => 128 * MIB,
+        forge_proto::Filesystem::Ext4 => 32 * MIB,
+    };
+    let root = (installed + installed / 8 + 64 * MIB).max(fs_min);
+    4 * MIB + boot_part + root
 }
 
 /// Why this disk cannot be chosen, or None when it can.

@@ -91,7 +91,7 @@ mod imp {
 glib::wrapper! {
     pub struct ForgeWindow(ObjectSubclass<imp::ForgeWindow>)
         @extends adw::ApplicationWindow, gtk::ApplicationWindow, gtk::Window, gtk::Widget,
-        @implements gio::ActionGroup, gio::ActionMap, gtk::Accessible, gtk::Buildable,
+        @implements gio::ActionGroup, gio::ActionMap, gtk::Buildable,
                     gtk::ConstraintTarget, gtk::Native, gtk::Root, gtk::ShortcutManager;
 }
 
@@ -223,12 +223,7 @@ impl ForgeWindow {
         let screen = self.current_screen();
         let in_wizard = STEPS.contains(&screen.as_str());
         let i = imp.index.get();
-        let complete = imp
-            .steps
-            .borrow()
-            .get(i)
-            .map(|p| p.property::<bool>("complete"))
-            .unwrap_or(false);
+        let complete = self.step_complete();
         let has_next = in_wizard && i + 1 < STEPS.len();
         self.action_set_enabled("win.next-page", has_next && complete);
         self.action_set_enabled("win.previous-page", in_wizard && i > 0);
@@ -236,22 +231,31 @@ impl ForgeWindow {
         imp.back_button.set_visible(in_wizard && i > 0);
     }
 
+    /// Whether the visible step may be left forward (what enables Next).
+    fn step_complete(&self) -> bool {
+        let imp = self.imp();
+        let screen = self.current_screen();
+        STEPS.contains(&screen.as_str())
+            && imp
+                .steps
+                .borrow()
+                .get(imp.index.get())
+                .map(|p| p.property::<bool>("complete"))
+                .unwrap_or(false)
+    }
+
     pub fn go_next(&self) {
         let i = self.imp().index.get();
-        if self.is_action_enabled("win.next-page") && i + 1 < STEPS.len() {
+        if self.step_complete() && i + 1 < STEPS.len() {
             self.show_index(i + 1);
         }
     }
 
     pub fn go_back(&self) {
         let i = self.imp().index.get();
-        if self.is_action_enabled("win.previous-page") && i > 0 {
+        if STEPS.contains(&self.current_screen().as_str()) && i > 0 {
             self.show_index(i - 1);
         }
-    }
-
-    fn is_action_enabled(&self, name: &str) -> bool {
-        ActionGroupExt::is_action_enabled(self, name)
     }
 
     /// Shows a short message; the detail goes to the log.
@@ -321,6 +325,14 @@ impl ForgeWindow {
                 }
             }
         });
+    }
+
+    /// Shows step `name` without checking the steps before it (tests and
+    /// screenshots; people move with Next and Back).
+    pub fn jump_to_step(&self, name: &str) {
+        if let Some(i) = STEPS.iter().position(|s| *s == name) {
+            self.show_index(i);
+        }
     }
 
     /// Shows a non-step screen (progress, done).

@@ -179,6 +179,28 @@ fn screenshot(w: &impl IsA<gtk::Widget>, name: &str) -> Result<(), Failed> {
     Ok(())
 }
 
+/// The whole window (header bar with Back/Next) on `screen`, saved as
+/// `<name>-<dir>.png`. `prep` may fill the screen first.
+fn window_shot(
+    s: &ForgeState,
+    screen: &str,
+    name: &str,
+    prep: impl Fn(&ForgeWindow),
+) -> Result<(), Failed> {
+    let w = ForgeWindow::new_standalone(s);
+    match screen {
+        "progress" | "done" => w.show_screen(screen),
+        step => w.jump_to_step(step),
+    }
+    prep(&w);
+    w.present();
+    pump_until(5, || w.is_mapped() && w.width() > 0);
+    pump(700);
+    let r = screenshot(&w, name);
+    w.close();
+    r
+}
+
 /// Runs `f` once left-to-right and once right-to-left (Arabic catalog).
 fn both_directions(f: impl Fn() -> Result<(), Failed>) -> Result<(), Failed> {
     f()?;
@@ -197,15 +219,12 @@ fn both_directions(f: impl Fn() -> Result<(), Failed>) -> Result<(), Failed> {
 // ---------------------------------------------------------------- screens
 
 fn t_welcome() -> Result<(), Failed> {
-    both_directions(|| {
-        let s = state();
-        let p = WelcomePage::new(&s);
-        let win = show(&p);
-        check(p.complete(), "welcome is always complete")?;
-        screenshot(&win, "01-welcome")?;
-        win.close();
-        Ok(())
-    })
+    let s = state();
+    let p = WelcomePage::new(&s);
+    let win = show(&p);
+    check(p.complete(), "welcome is always complete")?;
+    win.close();
+    both_directions(|| window_shot(&state(), "welcome", "01-welcome", |_| {}))
 }
 
 fn t_keyboard_locale() -> Result<(), Failed> {
@@ -256,14 +275,7 @@ fn t_keyboard_locale() -> Result<(), Failed> {
     p.locale_search().set_text("");
     pump(100);
     win.close();
-    both_directions(|| {
-        let s = state();
-        let p = KeyboardLocalePage::new(&s);
-        let win = show(&p);
-        screenshot(&win, "02-keyboard_locale")?;
-        win.close();
-        Ok(())
-    })
+    both_directions(|| window_shot(&state(), "keyboard_locale", "02-keyboard_locale", |_| {}))
 }
 
 fn t_disk() -> Result<(), Failed> {
@@ -300,12 +312,8 @@ fn t_disk() -> Result<(), Failed> {
         let s = state();
         s.set_groups(groups());
         s.set_disks(disks());
-        let p = DiskPage::new(&s);
-        p.choose("/dev/nvme0n1");
-        let win = show(&p);
-        screenshot(&win, "03-disk")?;
-        win.close();
-        Ok(())
+        s.update(|c| c.disk = "/dev/nvme0n1".into());
+        window_shot(&s, "disk", "03-disk", |_| {})
     })
 }
 
@@ -351,15 +359,13 @@ fn t_user() -> Result<(), Failed> {
     check(io.root_password.expose() == "Another-Root-Secret-1", "root password not in io")?;
     win.close();
     both_directions(|| {
-        let s = state();
-        let p = UserPage::new(&s);
-        p.full_name_row().set_text("Alice Liddell");
-        p.password_row().set_text("Looking-Glass-1865");
-        p.confirm_row().set_text("Looking-Glass-18");
-        let win = show(&p);
-        screenshot(&win, "04-user")?;
-        win.close();
-        Ok(())
+        window_shot(&state(), "user", "04-user", |w| {
+            if let Some(p) = w.page("user").and_downcast::<UserPage>() {
+                p.full_name_row().set_text("Alice Liddell");
+                p.password_row().set_text("Looking-Glass-1865");
+                p.confirm_row().set_text("Looking-Glass-18");
+            }
+        })
     })
 }
 
@@ -407,11 +413,7 @@ fn t_packages() -> Result<(), Failed> {
         let s = state();
         s.set_disks(disks());
         s.set_groups(groups());
-        let p = PackagesPage::new(&s);
-        let win = show(&p);
-        screenshot(&win, "05-packages")?;
-        win.close();
-        Ok(())
+        window_shot(&s, "packages", "05-packages", |_| {})
     })
 }
 
@@ -444,15 +446,7 @@ fn t_confirm() -> Result<(), Failed> {
     s.update(|c| c.user_password_confirm = forge_proto::Secret::new("x"));
     check(!p.install_button().is_sensitive(), "Install enabled with a problem")?;
     win.close();
-    both_directions(|| {
-        let s = full_state();
-        let p = ConfirmPage::new(&s);
-        p.refresh();
-        let win = show(&p);
-        screenshot(&win, "06-confirm")?;
-        win.close();
-        Ok(())
-    })
+    both_directions(|| window_shot(&full_state(), "confirm", "06-confirm", |_| {}))
 }
 
 fn progress_events(p: &ProgressPage, upto: usize) {
@@ -498,14 +492,14 @@ fn t_progress() -> Result<(), Failed> {
     check(st[7] == PhaseState::Failed, format!("failed phase: {st:?}"))?;
     win.close();
     both_directions(|| {
-        let p = ProgressPage::new();
-        progress_events(&p, 6);
-        p.handle_event(&JobEvent::Warning("package gnome-maps: post-install hook timed out".into()));
-        p.log_expander().set_expanded(true);
-        let win = show(&p);
-        screenshot(&win, "07-progress")?;
-        win.close();
-        Ok(())
+        window_shot(&full_state(), "progress", "07-progress", |w| {
+            if let Some(p) = w.progress_page() {
+                progress_events(&p, 6);
+                p.handle_event(&JobEvent::Warning(
+                    "package gnome-maps: post-install hook timed out".into(),
+                ));
+            }
+        })
     })
 }
 
@@ -533,18 +527,29 @@ fn t_done() -> Result<(), Failed> {
     check(!p.restart_visible(), "Restart offered after a failure")?;
     win.close();
     both_directions(|| {
-        let p = DonePage::new();
-        p.show_result(true, "cleanup", "", &["MOK enrollment not queued: no EFI variables.".into()], false);
-        let win = show(&p);
-        screenshot(&win, "08-done")?;
-        win.close();
-        let p = DonePage::new();
-        p.show_result(false, "partition", "mount: /dev/loop0p2: wrong fs type\nsee the install log", &["1 package was skipped".into()], false);
-        p.detail_expander().set_expanded(true);
-        let win = show(&p);
-        screenshot(&win, "09-done-failed")?;
-        win.close();
-        Ok(())
+        window_shot(&full_state(), "done", "08-done", |w| {
+            if let Some(p) = w.done_page() {
+                p.show_result(
+                    true,
+                    "cleanup",
+                    "",
+                    &["MOK enrollment not queued: no EFI variables.".into()],
+                    false,
+                );
+            }
+        })?;
+        window_shot(&full_state(), "done", "09-done-failed", |w| {
+            if let Some(p) = w.done_page() {
+                p.show_result(
+                    false,
+                    "partition",
+                    "mount: /dev/loop0p2: wrong fs type\nsee the install log",
+                    &["1 package was skipped".into()],
+                    false,
+                );
+                p.detail_expander().set_expanded(true);
+            }
+        })
     })
 }
 
@@ -766,7 +771,15 @@ fn main() {
     }
     let display = std::env::var("DISPLAY").is_ok() || std::env::var("WAYLAND_DISPLAY").is_ok();
     let init = if display {
-        forge_gui::init().map_err(|e| e.to_string())
+        // GLib decides once, at the first g_dgettext(), whether GtkBuilder
+        // translates at all (not when the app's domain lacks a catalog for
+        // the locale). Make that first call see the Arabic catalog so the
+        // right-to-left screenshots get translated .ui strings too.
+        std::env::set_var("LANGUAGE", "ar");
+        let r = forge_gui::init();
+        let _ = glib::dgettext(Some(forge_proto::i18n::DOMAIN), "Release");
+        std::env::remove_var("LANGUAGE");
+        r
     } else {
         Err("no display".to_string())
     };

@@ -185,7 +185,8 @@ pub fn write_unsigned(dir: &Path, entries: &[PackageEntry]) -> Result<(PathBuf, 
 }
 
 /// A signing-capable secret key from an unencrypted OpenPGP key file.
-fn load_signer(key: &Path) -> Result<openpgp::crypto::KeyPair, PayloadError> {
+/// `at` is the signing time the key must be valid at (now when `None`).
+fn load_signer(key: &Path, at: Option<SystemTime>) -> Result<openpgp::crypto::KeyPair, PayloadError> {
     let fail = |reason: String| PayloadError::Sign {
         path: key.to_path_buf(),
         reason,
@@ -196,7 +197,7 @@ fn load_signer(key: &Path) -> Result<openpgp::crypto::KeyPair, PayloadError> {
         let cert = cert.map_err(|e| fail(e.to_string()))?;
         let candidate = cert
             .keys()
-            .with_policy(&policy, None)
+            .with_policy(&policy, at)
             .supported()
             .alive()
             .revoked(false)
@@ -241,7 +242,7 @@ fn sign_bytes(
 /// Signs `data_path` with the key file `key`, writing the armored detached
 /// signature to `out` (signature creation time `at`, or now).
 pub fn sign_file(key: &Path, data_path: &Path, out: &Path, at: Option<SystemTime>) -> Result<(), PayloadError> {
-    let signer = load_signer(key)?;
+    let signer = load_signer(key, at)?;
     let data = std::fs::read(data_path).map_err(|e| PayloadError::io(data_path, e))?;
     let sig = sign_bytes(signer, &data, at).map_err(|e| PayloadError::Sign {
         path: key.to_path_buf(),

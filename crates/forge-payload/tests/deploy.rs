@@ -264,7 +264,7 @@ fn archive_swapped_after_verification_never_lands() {
         "2.0",
         "base",
         &["base"],
-        &[("usr/bin/app", b"#!/bin/sh\necho EVIL\n")],
+        &[("usr/bin/app", b"#!/bin/sh\necho EVL\n")],
         None,
     );
     let before = s.snapshot();
@@ -298,7 +298,7 @@ fn overridden_mismatch_deploys_the_bytes_that_were_seen() {
         "1.0",
         "core",
         &[],
-        &[("etc/base.conf", b"changed\n")],
+        &[("etc/base.conf", b"chg\n")],
         None,
     );
     let pkgs = p.packages().to_vec();
@@ -306,7 +306,7 @@ fn overridden_mismatch_deploys_the_bytes_that_were_seen() {
     assert!(!report.is_clean());
     let out = forge_payload::deploy(&p, &report, &pkgs, &s.target, &|_| {});
     assert!(out.failed.is_empty(), "{:?}", out.failed);
-    assert_eq!(std::fs::read(s.target.join("etc/base.conf")).unwrap(), b"changed\n");
+    assert_eq!(std::fs::read(s.target.join("etc/base.conf")).unwrap(), b"chg\n");
 }
 
 #[test]

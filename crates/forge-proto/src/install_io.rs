@@ -81,12 +81,15 @@ impl InstallIo {
         let mut m = HashMap::new();
         let s = |v: &str| OwnedValue::try_from(Value::from(v.to_string())).expect("string value");
         m.insert(keys::DISK.to_string(), s(&self.disk));
-        m.insert(keys::ROOT_PASSWORD.to_string(), s(self.root_password.expose()));
-        m.insert(keys::USER_PASSWORD.to_string(), s(self.user_password.expose()));
         m.insert(
-            keys::DRY_RUN.to_string(),
-            OwnedValue::from(self.dry_run),
+            keys::ROOT_PASSWORD.to_string(),
+            s(self.root_password.expose()),
         );
+        m.insert(
+            keys::USER_PASSWORD.to_string(),
+            s(self.user_password.expose()),
+        );
+        m.insert(keys::DRY_RUN.to_string(), OwnedValue::from(self.dry_run));
         m
     }
 

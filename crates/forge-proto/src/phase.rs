@@ -149,8 +149,19 @@ mod tests {
         assert_eq!(
             names,
             [
-                "validate", "verify", "partition", "mount", "virtual-fs", "packages", "config",
-                "users", "mok", "bootloader", "hooks", "services", "cleanup"
+                "validate",
+                "verify",
+                "partition",
+                "mount",
+                "virtual-fs",
+                "packages",
+                "config",
+                "users",
+                "mok",
+                "bootloader",
+                "hooks",
+                "services",
+                "cleanup"
             ]
         );
         for (i, p) in Phase::ALL.iter().enumerate() {

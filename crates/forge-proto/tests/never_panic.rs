@@ -178,7 +178,14 @@ fn hostile_documents_do_not_hang_or_panic() {
                   e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n\
                   g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n";
     let long_line = format!("hostname: {}\n", "a".repeat(1 << 20));
-    for text in [deep.as_str(), laughs, long_line.as_str(), "\u{feff}", "\0", "---\n...\n"] {
+    for text in [
+        deep.as_str(),
+        laughs,
+        long_line.as_str(),
+        "\u{feff}",
+        "\0",
+        "---\n...\n",
+    ] {
         let start = std::time::Instant::now();
         check_consistent(text).expect("consistent");
         assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use forge_proto::i18n::{tr, trf};
+use forge_proto::i18n::tr;
 use forge_proto::BootMode;
 
 use crate::phases::partition;
@@ -80,7 +80,7 @@ const SHIM: &[&str] = &[
 const MOKMANAGER: &[&str] = &["usr/lib/shim/mmx64.efi.signed", "usr/lib/shim/mmx64.efi"];
 
 /// The SBAT metadata when the target's GRUB package ships none.
-pub const DEFAULT_SBAT: &str = "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\ngrub,4,Free Software Foundation,grub,2.06,https://www.gnu.org/software/grub/\ngrub.forge,1,InterGenOS FORGE,grub,2.06,https://intergenos.org/\n";
+pub const DEFAULT_SBAT: &str = "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\ngrub,5,Free Software Foundation,grub,2.06,https://www.gnu.org/software/grub/\ngrub.forge,1,InterGenOS FORGE,grub,2.06,https://intergenos.org/\n";
 
 /// The newest kernel in the target's /boot and its initrd, as paths on the
 /// root file system (`/boot/vmlinuz-6.1.0-28-cloud-amd64`).
@@ -123,15 +123,15 @@ fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 /// grub.cfg: find the root file system by UUID, boot the kernel with
 /// `root=UUID=`, console on screen and on the first serial port.
 pub fn grub_cfg(root_uuid: &str, kernel: Option<&(String, Option<String>)>, title: &str) -> String {
+    // The serial terminal only for BIOS: under EFI, GRUB's console already
+    // reaches the serial port through the firmware (docs/boot-chain.md).
     let mut s = String::from(
-        "# GRUB configuration written by FORGE.\nset timeout=1\nset default=0\nserial --unit=0 --speed=115200\nterminal_input console serial\nterminal_output console serial\n",
+        "# GRUB configuration written by FORGE.\nset timeout=0\nset default=0\nif [ \"$grub_platform\" = \"pc\" ]; then\n  serial --unit=0 --speed=115200\n  terminal_input serial console\n  terminal_output serial console\nfi\n",
     );
-    s.push_str(&format!(
-        "search --no-floppy --fs-uuid --set=root {root_uuid}\n"
-    ));
     match kernel {
         Some((k, initrd)) => {
             s.push_str(&format!("menuentry '{title}' {{\n"));
+            s.push_str(&format!("\tsearch --no-floppy --fs-uuid --set=root {root_uuid}\n"));
             s.push_str(&format!(
                 "\tlinux {k} root=UUID={root_uuid} ro console=tty0 console=ttyS0,115200\n"
             ));
@@ -140,7 +140,10 @@ pub fn grub_cfg(root_uuid: &str, kernel: Option<&(String, Option<String>)>, titl
             }
             s.push_str("}\n");
         }
-        None => s.push_str("echo 'No kernel was installed.'\n"),
+        None => {
+            s.push_str(&format!("search --no-floppy --fs-uuid --set=root {root_uuid}\n"));
+            s.push_str("echo 'No kernel was installed.'\n");
+        }
     }
     s
 }
@@ -394,7 +397,7 @@ mod tests {
             Some("/boot/initrd.img-6.1".to_string()),
         );
         let c = grub_cfg("abcd", Some(&k), "X");
-        assert!(c.contains("search --no-floppy --fs-uuid --set=root abcd"));
+        assert!(c.contains("search --no-floppy --fs-uuid --set=root abcd") && c.contains("set timeout=0"));
         assert!(c.contains(
             "linux /boot/vmlinuz-6.1 root=UUID=abcd ro console=tty0 console=ttyS0,115200"
         ));

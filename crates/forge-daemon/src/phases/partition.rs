@@ -16,7 +16,7 @@ use crate::resources::command::{self, run_logged, run_logged_input};
 use crate::resources::loopdev::{self, LoopDevice};
 
 const ESP_TYPE: &str = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
-const BIOS_BOOT_TYPE: &str = "21686148-6449-6E61-744E-656564454649";
+const BIOS_BOOT_TYPE: &str = "21686148-6449-6E6F-744E-656564454649";
 /// "Linux root (x86-64)" from the Discoverable Partitions Specification.
 const ROOT_TYPE: &str = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709";
 const TOOL_TIMEOUT: Duration = Duration::from_secs(300);

@@ -30,7 +30,7 @@ pub fn show_problems(
             row.add_css_class("error");
         }
         // Screen readers hear the problem with the field.
-        row.update_property(&[gtk::accessible::Property::Description(&text)]);
+        crate::a11y::set_description(row, &text);
     }
     !msgs.is_empty()
 }

@@ -48,7 +48,6 @@ pub struct FileRecord {
 
 /// A successfully extracted package.
 pub struct Extracted {
-    pub info: PkgInfo,
     pub install: Option<Vec<u8>>,
     pub records: Vec<FileRecord>,
 }
@@ -419,8 +418,8 @@ pub fn extract(
             actual,
         });
     }
-    let info = match (result, st.info.take()) {
-        (Ok(()), Some(info)) => info,
+    match (result, st.info.take()) {
+        (Ok(()), Some(_)) => {}
         (Ok(()), None) => {
             st.rollback();
             return Err(PayloadError::PkgInfo {
@@ -433,13 +432,12 @@ pub fn extract(
             st.rollback();
             return Err(e);
         }
-    };
+    }
     if let Err(e) = st.finish_dirs() {
         st.rollback();
         return Err(e);
     }
     Ok(Extracted {
-        info,
         install: st.install.take(),
         records: std::mem::take(&mut st.records),
     })

@@ -201,8 +201,7 @@ pub fn hostname(h: &str) -> Vec<Problem> {
     if h.chars().any(|c| c.is_ascii_uppercase()) {
         out.push(Problem::new(F, tr("must be lowercase")));
     }
-    if h
-        .chars()
+    if h.chars()
         .any(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
     {
         out.push(Problem::new(
@@ -443,10 +442,7 @@ pub fn filesystem(value: &str) -> Vec<Problem> {
 /// `package_groups`: at least one; each one of the six tiers, none twice.
 pub fn package_groups(groups: &[String]) -> Vec<Problem> {
     if groups.is_empty() {
-        return one(
-            "package_groups",
-            tr("must name at least one package group"),
-        );
+        return one("package_groups", tr("must name at least one package group"));
     }
     let all = PackageGroup::ALL.map(PackageGroup::as_str).join(", ");
     let mut out = Vec::new();
@@ -489,9 +485,7 @@ pub fn services(units: &[String]) -> Vec<Problem> {
             push(tr("must be a unit name such as ssh.service, not a path"));
             continue;
         }
-        let stem = SERVICE_SUFFIXES
-            .iter()
-            .find_map(|s| unit.strip_suffix(s));
+        let stem = SERVICE_SUFFIXES.iter().find_map(|s| unit.strip_suffix(s));
         match stem {
             None => push(trf(
                 "“{value}” is not a unit name ending in .service, .socket, .timer, .target or .path",

@@ -91,7 +91,7 @@ mod imp {
 glib::wrapper! {
     pub struct ConfirmPage(ObjectSubclass<imp::ConfirmPage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget;
 }
 
 impl ConfirmPage {
@@ -257,8 +257,7 @@ impl ConfirmPage {
         imp.error_label.set_visible(true);
         imp.error_detail_label.set_text(&e.detail);
         imp.error_details.set_visible(!e.detail.is_empty());
-        imp.error_label
-            .update_property(&[gtk::accessible::Property::Label(&e.message)]);
+        crate::a11y::set_label(&*imp.error_label, &e.message);
     }
 
     // --- driving the screen (tests, autopilot) ---

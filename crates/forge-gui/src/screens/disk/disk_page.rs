@@ -84,7 +84,7 @@ mod imp {
 glib::wrapper! {
     pub struct DiskPage(ObjectSubclass<imp::DiskPage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget;
 }
 
 impl DiskPage {
@@ -231,10 +231,10 @@ impl DiskPage {
             .build();
         let radio = gtk::CheckButton::new();
         radio.set_valign(gtk::Align::Center);
-        radio.update_property(&[gtk::accessible::Property::Label(&trf(
+        crate::a11y::set_label(&radio, &trf(
             "{model}, {size}",
             &[("model", &title), ("size", &util::format_size(d.size))],
-        ))]);
+        ));
         row.add_prefix(&radio);
         row.set_activatable_widget(Some(&radio));
         let icon = if d.removable {
@@ -242,8 +242,7 @@ impl DiskPage {
         } else {
             "drive-harddisk-symbolic"
         };
-        let img = gtk::Image::from_icon_name(icon);
-        img.set_accessible_role(gtk::AccessibleRole::Presentation);
+        let img = crate::a11y::presentation_icon(icon);
         row.add_suffix(&img);
         let mut tags = Vec::new();
         if d.removable {

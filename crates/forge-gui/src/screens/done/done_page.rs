@@ -64,7 +64,7 @@ mod imp {
 glib::wrapper! {
     pub struct DonePage(ObjectSubclass<imp::DonePage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget;
 }
 
 impl Default for DonePage {
@@ -125,9 +125,14 @@ impl DonePage {
             imp.status.set_description(Some(&if warnings.is_empty() {
                 tr("InterGenOS is installed. Restart the computer and remove the installation medium.")
             } else {
-                trf(
-                    "InterGenOS is installed, with {count} warnings listed below. Read them before you restart.",
-                    &[("count", &warnings.len().to_string())],
+                crate::util::fill(
+                    &forge_proto::i18n::ngettext(
+                        "InterGenOS is installed, with one warning listed below. Read it before you restart.",
+                        "InterGenOS is installed, with {count} warnings listed below. Read them before you restart.",
+                        u32::try_from(warnings.len() as u64).unwrap_or(u32::MAX),
+                    ),
+                    warnings.len() as u64,
+                    &[],
                 )
             }));
             imp.detail_expander.set_visible(false);
@@ -166,8 +171,7 @@ impl DonePage {
                 .title(glib::markup_escape_text(w).as_str())
                 .title_lines(0)
                 .build();
-            let icon = gtk::Image::from_icon_name("dialog-warning-symbolic");
-            icon.set_accessible_role(gtk::AccessibleRole::Presentation);
+            let icon = crate::a11y::presentation_icon("dialog-warning-symbolic");
             row.add_prefix(&icon);
             imp.warning_list.append(&row);
         }

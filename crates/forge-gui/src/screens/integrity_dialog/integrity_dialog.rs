@@ -78,7 +78,7 @@ mod imp {
 glib::wrapper! {
     pub struct IntegrityDialog(ObjectSubclass<imp::IntegrityDialog>)
         @extends adw::Window, gtk::Window, gtk::Widget,
-        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
                     gtk::Root, gtk::ShortcutManager;
 }
 
@@ -115,9 +115,14 @@ impl IntegrityDialog {
     fn setup(&self, mismatches: &[(String, String, String)], phrase: &str) {
         let imp = self.imp();
         *imp.phrase.borrow_mut() = phrase.to_string();
-        imp.body_label.set_text(&trf(
-            "{count} files do not match the signed release manifest. They may be damaged or may have been tampered with. Installing them could compromise this computer.",
-            &[("count", &mismatches.len().to_string())],
+        imp.body_label.set_text(&crate::util::fill(
+            &forge_proto::i18n::ngettext(
+                "{count} file does not match the signed release manifest. It may be damaged or may have been tampered with. Installing it could compromise this computer.",
+                "{count} files do not match the signed release manifest. They may be damaged or may have been tampered with. Installing them could compromise this computer.",
+                u32::try_from(mismatches.len() as u64).unwrap_or(u32::MAX),
+            ),
+            mismatches.len() as u64,
+            &[],
         ));
         for (path, expected, actual) in mismatches {
             let row = adw::ActionRow::builder()
@@ -137,19 +142,18 @@ impl IntegrityDialog {
             imp.mismatch_list.append(&row);
         }
         imp.phrase_label.set_text(phrase);
-        imp.phrase_label
-            .update_property(&[gtk::accessible::Property::Label(&trf(
+        crate::a11y::set_label(&*imp.phrase_label, &trf(
                 "Phrase to type: {phrase}",
                 &[("phrase", phrase)],
-            ))]);
+            ));
         let guard = PasteGuard::install(&imp.phrase_entry);
         let w = self.downgrade();
         guard.connect_refused(move || {
             if let Some(d) = w.upgrade() {
                 d.imp().refused_label.set_visible(true);
-                d.imp().refused_label.update_property(&[gtk::accessible::Property::Description(
+                crate::a11y::set_description(&*d.imp().refused_label, 
                     &tr("Pasting is not allowed here. Type the phrase."),
-                )]);
+                );
             }
         });
         let _ = imp.guard.set(guard);

@@ -83,12 +83,12 @@ mod imp {
 glib::wrapper! {
     pub struct KeyboardLocalePage(ObjectSubclass<imp::KeyboardLocalePage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget;
 }
 
 /// "14:05, Friday" in `zone`, or empty if GLib does not know it.
 pub fn local_time_in(zone: &str) -> String {
-    let Some(tz) = glib::TimeZone::from_identifier(Some(zone)) else {
+    let Some(tz) = Some(glib::TimeZone::new(Some(zone))) else {
         return String::new();
     };
     glib::DateTime::now(&tz)
@@ -103,6 +103,15 @@ impl KeyboardLocalePage {
         let _ = p.imp().state.set(state.clone());
         p.build_lists(state);
         p.sync_from_state();
+        // Scrolling to the chosen items needs the lists laid out.
+        p.connect_map(|p| {
+            let p = p.downgrade();
+            glib::idle_add_local_once(move || {
+                if let Some(p) = p.upgrade() {
+                    p.sync_from_state();
+                }
+            });
+        });
         let w = p.downgrade();
         state.connect_changed(move |_| {
             if let Some(p) = w.upgrade() {

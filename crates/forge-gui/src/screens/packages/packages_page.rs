@@ -62,7 +62,7 @@ mod imp {
 glib::wrapper! {
     pub struct PackagesPage(ObjectSubclass<imp::PackagesPage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget;
 }
 
 impl PackagesPage {
@@ -109,10 +109,14 @@ impl PackagesPage {
                 subtitle.push_str(&g.description);
                 subtitle.push('\n');
             }
-            subtitle.push_str(&trf(
-                "{count} packages · {download} download · {installed} on disk",
+            subtitle.push_str(&util::fill(
+                &forge_proto::i18n::ngettext(
+                    "{count} package · {download} download · {installed} on disk",
+                    "{count} packages · {download} download · {installed} on disk",
+                    u32::try_from(u64::from(g.packages)).unwrap_or(u32::MAX),
+                ),
+                u64::from(g.packages),
                 &[
-                    ("count", &g.packages.to_string()),
                     ("download", &util::format_size(g.download_size)),
                     ("installed", &util::format_size(g.installed_size)),
                 ],
@@ -123,7 +127,7 @@ impl PackagesPage {
                 .subtitle_lines(3)
                 .build();
             let sw = gtk::Switch::builder().valign(gtk::Align::Center).build();
-            sw.update_property(&[gtk::accessible::Property::Label(&title)]);
+            crate::a11y::set_label(&sw, &title);
             sw.set_active(g.required || selected.contains(&g.name));
             if g.required {
                 sw.set_sensitive(false);
@@ -132,9 +136,9 @@ impl PackagesPage {
                 l.add_css_class("dim-label");
                 l.set_valign(gtk::Align::Center);
                 row.add_suffix(&l);
-                sw.update_property(&[gtk::accessible::Property::Description(&tr(
+                crate::a11y::set_description(&sw, &tr(
                     "Required: always installed",
-                ))]);
+                ));
             }
             row.add_suffix(&sw);
             row.set_activatable_widget(Some(&sw));
@@ -169,10 +173,14 @@ impl PackagesPage {
         let download: u64 = chosen.iter().map(|g| g.download_size).sum();
         let installed: u64 = chosen.iter().map(|g| g.installed_size).sum();
         let count: u32 = chosen.iter().map(|g| g.packages).sum();
-        imp.total_row.set_subtitle(&trf(
-            "{count} packages · {download} to read from the installation medium · {installed} on disk",
+        imp.total_row.set_subtitle(&util::fill(
+            &forge_proto::i18n::ngettext(
+                "{count} package · {download} to read from the installation medium · {installed} on disk",
+                "{count} packages · {download} to read from the installation medium · {installed} on disk",
+                u32::try_from(u64::from(count)).unwrap_or(u32::MAX),
+            ),
+            u64::from(count),
             &[
-                ("count", &count.to_string()),
                 ("download", &util::format_size(download)),
                 ("installed", &util::format_size(installed)),
             ],

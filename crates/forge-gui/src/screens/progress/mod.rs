@@ -2,4 +2,4 @@
 
 mod progress_page;
 
-pub use progress_page::ProgressPage;
+pub use progress_page::{PhaseState, ProgressPage};

@@ -114,7 +114,7 @@ mod imp {
 glib::wrapper! {
     pub struct ProgressPage(ObjectSubclass<imp::ProgressPage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget;
 }
 
 impl Default for ProgressPage {
@@ -128,8 +128,7 @@ impl ProgressPage {
         let p: ProgressPage = glib::Object::new();
         for phase in Phase::ALL {
             let row = adw::ActionRow::builder().title(phase.label()).build();
-            let icon = gtk::Image::from_icon_name(PhaseState::Pending.icon());
-            icon.set_accessible_role(gtk::AccessibleRole::Presentation);
+            let icon = crate::a11y::presentation_icon(PhaseState::Pending.icon());
             row.add_prefix(&icon);
             row.set_subtitle(&PhaseState::Pending.text());
             p.imp().phase_list.append(&row);
@@ -167,10 +166,8 @@ impl ProgressPage {
     fn set_status(&self, text: &str) {
         let l = &self.imp().status_label;
         l.set_text(text);
-        l.update_property(&[
-            gtk::accessible::Property::Label(text),
-            gtk::accessible::Property::Description(text),
-        ]);
+        crate::a11y::set_label(&**l, text);
+        crate::a11y::set_description(&**l, text);
     }
 
     fn log(&self, line: &str) {
@@ -245,9 +242,14 @@ impl ProgressPage {
             }
             JobEvent::IntegrityFailed(m, _) => {
                 self.set_row(Phase::Verify.index() as usize, PhaseState::Waiting);
-                let text = trf(
-                    "{count} packages failed verification. The installation is paused until you decide.",
-                    &[("count", &m.len().to_string())],
+                let text = crate::util::fill(
+                    &forge_proto::i18n::ngettext(
+                        "{count} package failed verification. The installation is paused until you decide.",
+                        "{count} packages failed verification. The installation is paused until you decide.",
+                        u32::try_from(m.len() as u64).unwrap_or(u32::MAX),
+                    ),
+                    m.len() as u64,
+                    &[],
                 );
                 self.set_status(&text);
                 for (path, expected, actual) in m {

@@ -92,7 +92,7 @@ mod imp {
 glib::wrapper! {
     pub struct UserPage(ObjectSubclass<imp::UserPage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget;
 }
 
 impl UserPage {
@@ -237,8 +237,7 @@ impl UserPage {
         let (pw_score, pw_label) = util::password_strength(state.choices().user_password.expose());
         imp.strength_bar.set_value(f64::from(pw_score));
         imp.strength_label.set_text(&pw_label);
-        imp.strength_bar
-            .update_property(&[gtk::accessible::Property::Description(&pw_label)]);
+        crate::a11y::set_description(&*imp.strength_bar, &pw_label);
         let (same, user) = {
             let c = state.choices();
             (c.root_same_as_user, c.user_name.clone())
