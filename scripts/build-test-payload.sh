@@ -6,7 +6,7 @@
 #   scripts/build-test-payload.sh OUT_DIR
 #
 # Output:
-#   OUT_DIR/packages/<name>-<version>.igos.tar.gz   (':' of an epoch -> '_')
+#   OUT_DIR/packages/<name>-<version>.igos.tar.gz
 #   OUT_DIR/intergenos-archive-manifest.txt{,.asc}, OUT_DIR/InterGenOS.db{,.sig}
 #       only when a `forgectl` is found (FORGECTL=path, or on PATH): signed with
 #       a key generated once for the tests:
@@ -143,7 +143,7 @@ make_archive() {
     mapfile -t entries < <(cd "$root" && ls -A)
     tar --sort=name --format=gnu --owner=0 --group=0 --numeric-owner --mtime="@$epoch" \
         -C "$meta" -cf - "${metas[@]}" -C "$root" "${entries[@]}" \
-        | gz >"$new/packages/$name-${version//:/_}.igos.tar.gz"
+        | gz >"$new/packages/$name-$version.igos.tar.gz"
     echo "build-test-payload: $name $version ($tier, $size bytes)" >&2
 }
 

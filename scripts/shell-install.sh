@@ -87,7 +87,7 @@ hooks=var/lib/forge-shell-install/hooks
 for a in "$payload"/packages/*.igos.tar.gz; do
     n=$(basename "$a" .igos.tar.gz)
     # .PKGINFO never enters the target; .INSTALL is parked for the hooks step.
-    tar -xzf "$a" -C "$mnt" --numeric-owner --exclude=.PKGINFO \
+    tar --force-local -xzf "$a" -C "$mnt" --numeric-owner --exclude=.PKGINFO \
         --transform="s,^\\.INSTALL\$,$hooks/$n.INSTALL," \
         || die "extracting $a failed"
 done

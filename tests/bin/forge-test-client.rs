@@ -30,7 +30,9 @@ fn err_json(cmd: &str, e: &zbus::Error) -> Value {
         zbus::Error::MethodError(name, msg, _) => json!({
             "reply": cmd, "ok": false, "error": name.as_str(), "message": msg.clone().unwrap_or_default()
         }),
-        other => json!({"reply": cmd, "ok": false, "error": "client", "message": other.to_string()}),
+        other => {
+            json!({"reply": cmd, "ok": false, "error": "client", "message": other.to_string()})
+        }
     }
 }
 
@@ -54,7 +56,11 @@ fn dicts(v: Vec<HashMap<String, zbus::OwnedVariant>>) -> Value {
     Value::Array(
         v.iter()
             .map(|m| {
-                Value::Object(m.iter().map(|(k, v)| (k.clone(), variant_json(v))).collect())
+                Value::Object(
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), variant_json(v)))
+                        .collect(),
+                )
             })
             .collect(),
     )
@@ -77,8 +83,9 @@ async fn command(conn: zbus::Connection, line: String) {
     let reply = match cmd.as_str() {
         "install" => {
             let yaml = std::fs::read_to_string(&a1).unwrap_or_default();
-            let io: Value = serde_json::from_str(&std::fs::read_to_string(&rest).unwrap_or_default())
-                .unwrap_or(Value::Null);
+            let io: Value =
+                serde_json::from_str(&std::fs::read_to_string(&rest).unwrap_or_default())
+                    .unwrap_or(Value::Null);
             let io = InstallIo {
                 disk: io["disk"].as_str().unwrap_or_default().to_string(),
                 root_password: Secret::new(io["root_password"].as_str().unwrap_or_default()),
@@ -87,7 +94,11 @@ async fn command(conn: zbus::Connection, line: String) {
             };
             match installer
                 .inner()
-                .call_with_flags::<_, _, OwnedObjectPath>("Install", flags, &(yaml.as_str(), io.to_dbus()))
+                .call_with_flags::<_, _, OwnedObjectPath>(
+                    "Install",
+                    flags,
+                    &(yaml.as_str(), io.to_dbus()),
+                )
                 .await
             {
                 Ok(p) => json!({"reply": cmd, "ok": true, "path": p.map(|p| p.to_string())}),
@@ -107,7 +118,9 @@ async fn command(conn: zbus::Connection, line: String) {
                 Err(e) => return out(err_json(&cmd, &e)),
             };
             let r = if cmd == "cancel" {
-                j.inner().call_with_flags::<_, _, ()>("Cancel", flags, &()).await
+                j.inner()
+                    .call_with_flags::<_, _, ()>("Cancel", flags, &())
+                    .await
             } else {
                 j.inner()
                     .call_with_flags::<_, _, ()>("OverrideIntegrity", flags, &(rest.as_str(),))
@@ -149,7 +162,9 @@ async fn command(conn: zbus::Connection, line: String) {
             Ok(v) => json!({"reply": cmd, "ok": true, "version": v}),
             Err(e) => err_json(&cmd, &e),
         },
-        other => json!({"reply": other, "ok": false, "error": "client", "message": "unknown command"}),
+        other => {
+            json!({"reply": other, "ok": false, "error": "client", "message": "unknown command"})
+        }
     };
     out(reply);
 }
@@ -195,7 +210,8 @@ async fn watch(conn: zbus::Connection) -> zbus::Result<()> {
         .path_namespace(JOB_PATH_PREFIX)
         .build()?;
     let mut stream =
-        zbus::MessageStream::for_match_rule(rule, &conn, std::num::NonZeroUsize::new(100_000)).await?;
+        zbus::MessageStream::for_match_rule(rule, &conn, std::num::NonZeroUsize::new(100_000))
+            .await?;
     out(json!({"reply": "watch", "ok": true}));
     tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
@@ -227,8 +243,9 @@ async fn main() {
     });
     let mut tasks = Vec::new();
     while let Some(line) = rx.recv().await {
-        let line = line.trim().to_string();
-        if line.is_empty() {
+        // Only the line break goes: a phrase's spaces are part of it.
+        let line = line.trim_end_matches(['\r', '\n']).to_string();
+        if line.trim().is_empty() {
             continue;
         }
         if line == "watch" {

@@ -108,7 +108,9 @@ impl Client {
                 }
                 Ok(v)
             }
-            Err(RecvTimeoutError::Timeout) => bail!("timed out; transcript:\n{}", self.transcript()),
+            Err(RecvTimeoutError::Timeout) => {
+                bail!("timed out; transcript:\n{}", self.transcript())
+            }
             Err(RecvTimeoutError::Disconnected) => {
                 bail!("the client exited; transcript:\n{}", self.transcript())
             }
@@ -138,7 +140,11 @@ impl Client {
     }
 
     /// Returns the first signal (already seen or coming) matching `pred`.
-    pub fn wait_signal(&mut self, pred: impl Fn(&Value) -> bool, timeout: Duration) -> Result<Value> {
+    pub fn wait_signal(
+        &mut self,
+        pred: impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> Result<Value> {
         if let Some(v) = self.signals.iter().find(|v| pred(v)) {
             return Ok(v.clone());
         }
@@ -158,7 +164,10 @@ impl Client {
 
     /// Every line the client printed so far.
     pub fn transcript(&self) -> String {
-        self.transcript.lock().map(|t| t.join("\n")).unwrap_or_default()
+        self.transcript
+            .lock()
+            .map(|t| t.join("\n"))
+            .unwrap_or_default()
     }
 
     /// Kills the client (its bus connection goes away).

@@ -88,7 +88,10 @@ impl Daemon {
             std::fs::create_dir_all(d)?;
             std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755))?;
         }
-        let payload = opts.payload.clone().unwrap_or_else(|| dir.path().join("payload"));
+        let payload = opts
+            .payload
+            .clone()
+            .unwrap_or_else(|| dir.path().join("payload"));
         let keyring = opts
             .keyring
             .clone()

@@ -36,7 +36,9 @@ pub fn skip_reason() -> Option<String> {
         "/usr/sbin/useradd",
     ] {
         if !Path::new(tool).exists() {
-            return Some(format!("{tool} is missing (scripts/setup-debian.sh installs it)"));
+            return Some(format!(
+                "{tool} is missing (scripts/setup-debian.sh installs it)"
+            ));
         }
     }
     None
@@ -58,7 +60,11 @@ impl ForgeEnv {
         let bus = TestBus::start()?;
         let polkit = Polkit::start(&bus, rules)?;
         let daemon = Daemon::start(&bus, opts)?;
-        Ok(ForgeEnv { daemon, polkit, bus })
+        Ok(ForgeEnv {
+            daemon,
+            polkit,
+            bus,
+        })
     }
 
     /// A scripted client running as `user`.

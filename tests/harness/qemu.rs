@@ -77,7 +77,10 @@ pub struct BootResult {
 impl BootResult {
     /// The `key=value` fields of the marker (empty when there is none).
     pub fn marker_fields(&self) -> BTreeMap<String, String> {
-        self.marker.as_deref().map(marker_fields).unwrap_or_default()
+        self.marker
+            .as_deref()
+            .map(marker_fields)
+            .unwrap_or_default()
     }
 
     /// The last `max` bytes of the console log, for assertion messages.
@@ -168,9 +171,14 @@ fn qemu_command(image: &Path, mode: &BootMode, scratch: &Path) -> Result<Command
         std::fs::copy(vars_src, &vars)
             .with_context(|| format!("copying {} to {}", vars_src.display(), vars.display()))?;
         cmd.arg("-drive")
-            .arg(format!("if=pflash,format=raw,unit=0,readonly=on,file={code}"))
+            .arg(format!(
+                "if=pflash,format=raw,unit=0,readonly=on,file={code}"
+            ))
             .arg("-drive")
-            .arg(format!("if=pflash,format=raw,unit=1,file={}", vars.display()));
+            .arg(format!(
+                "if=pflash,format=raw,unit=1,file={}",
+                vars.display()
+            ));
         Ok(())
     };
     match mode {
@@ -270,7 +278,10 @@ pub fn boot(image: &Path, mode: BootMode, timeout: Duration) -> Result<BootResul
         }
     }
     let elapsed = start.elapsed();
-    if matches!(decided, Some((BootOutcome::KernelPanic | BootOutcome::SecurityViolation, _))) {
+    if matches!(
+        decided,
+        Some((BootOutcome::KernelPanic | BootOutcome::SecurityViolation, _))
+    ) {
         // Keep the reason that follows the headline for the log.
         let grace = Instant::now() + Duration::from_millis(1500);
         while let Some(left) = grace.checked_duration_since(Instant::now()) {

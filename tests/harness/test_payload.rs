@@ -50,7 +50,10 @@ pub fn target_dir() -> PathBuf {
     }
     if let Ok(exe) = std::env::current_exe() {
         // <target>/<profile>/deps/<test>-<hash>
-        if let Some(t) = exe.ancestors().find(|a| a.file_name().is_some_and(|n| n == "deps")) {
+        if let Some(t) = exe
+            .ancestors()
+            .find(|a| a.file_name().is_some_and(|n| n == "deps"))
+        {
             if let Some(target) = t.parent().and_then(Path::parent) {
                 return target.to_path_buf();
             }
@@ -108,7 +111,10 @@ pub fn try_boot_payload() -> Result<BootPayload> {
     let signing_key = keys.join("signing-key.asc");
     if !signing_key.is_file() || !keyring.is_file() {
         std::fs::create_dir_all(&keys).with_context(|| format!("creating {}", keys.display()))?;
-        let (sec, public) = forge_payload::testkit::generate_key(&keys, "FORGE boot test payload <boot-test@forge.invalid>");
+        let (sec, public) = forge_payload::testkit::generate_key(
+            &keys,
+            "FORGE boot test payload <boot-test@forge.invalid>",
+        );
         std::fs::rename(&sec, &signing_key).context("storing the signing key")?;
         std::fs::rename(&public, &keyring).context("storing the keyring")?;
     }
@@ -116,7 +122,10 @@ pub fn try_boot_payload() -> Result<BootPayload> {
         forge_payload::build::build_payload(&dir, Some(&signing_key))
             .with_context(|| format!("signing the payload in {}", dir.display()))?;
         if !verifies(&dir, &keyring) {
-            bail!("the freshly signed payload in {} does not verify", dir.display());
+            bail!(
+                "the freshly signed payload in {} does not verify",
+                dir.display()
+            );
         }
     }
     let kernel_release = read_env_value(&dir.join("boot-payload.env"), "kernel_version")?;
@@ -136,7 +145,8 @@ fn verifies(dir: &Path, keyring: &Path) -> bool {
 }
 
 fn read_env_value(path: &Path, key: &str) -> Result<String> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     text.lines()
         .find_map(|l| l.strip_prefix(key)?.strip_prefix('=').map(str::to_string))
         .with_context(|| format!("{} has no {key}=", path.display()))

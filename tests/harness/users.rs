@@ -38,7 +38,11 @@ impl Lock {
         let f = File::create(path).with_context(|| format!("lock file {}", path.display()))?;
         // SAFETY: flock on an fd we own.
         if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            bail!("flock {}: {}", path.display(), std::io::Error::last_os_error());
+            bail!(
+                "flock {}: {}",
+                path.display(),
+                std::io::Error::last_os_error()
+            );
         }
         Ok(Lock(f))
     }
@@ -81,7 +85,13 @@ pub fn ensure_user(name: &str, groups: &[&str]) -> Result<TestUser> {
     let list = groups.join(",");
     if id_of("-u", name).is_none() {
         let mut cmd = Command::new("useradd");
-        cmd.args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group"]);
+        cmd.args([
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--user-group",
+        ]);
         if !groups.is_empty() {
             cmd.args(["--groups", &list]);
         }

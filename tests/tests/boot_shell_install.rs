@@ -85,7 +85,12 @@ fn assert_marker(r: &BootResult, host: &str, user: &str, tz: &str) {
         r.log_tail(4000)
     );
     let f = r.marker_fields();
-    assert_eq!(f.get("hostname").map(String::as_str), Some(host), "marker {:?}", r.marker);
+    assert_eq!(
+        f.get("hostname").map(String::as_str),
+        Some(host),
+        "marker {:?}",
+        r.marker
+    );
     assert_eq!(
         f.get("user").cloned(),
         Some(format!("{user}:hashed")),
@@ -98,8 +103,18 @@ fn assert_marker(r: &BootResult, host: &str, user: &str, tz: &str) {
         "marker {:?}",
         r.marker
     );
-    assert_eq!(f.get("fstab_root").map(String::as_str), Some("yes"), "marker {:?}", r.marker);
-    assert_eq!(f.get("hook").map(String::as_str), Some("yes"), "marker {:?}", r.marker);
+    assert_eq!(
+        f.get("fstab_root").map(String::as_str),
+        Some("yes"),
+        "marker {:?}",
+        r.marker
+    );
+    assert_eq!(
+        f.get("hook").map(String::as_str),
+        Some("yes"),
+        "marker {:?}",
+        r.marker
+    );
 }
 
 #[test]
@@ -183,7 +198,9 @@ fn secure_boot_refuses_grub_signed_by_another_key() {
         .arg(&grub));
     run(Command::new("sbattach").arg("--remove").arg(&grub));
     run(Command::new("openssl")
-        .args(["req", "-new", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
+        .args([
+            "req", "-new", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
         .args(["-subj", "/CN=Not the enrolled MOK/", "-keyout"])
         .arg(w.join("other.key"))
         .arg("-out")
@@ -202,7 +219,11 @@ fn secure_boot_refuses_grub_signed_by_another_key() {
         .arg(&resigned)
         .arg("::/EFI/BOOT/grubx64.efi"));
 
-    let r = boot(&inst.image, BootMode::SecureBoot { vars }, "secure boot, foreign key");
+    let r = boot(
+        &inst.image,
+        BootMode::SecureBoot { vars },
+        "secure boot, foreign key",
+    );
     assert_eq!(
         r.outcome,
         BootOutcome::SecurityViolation,

@@ -20,16 +20,30 @@ fn outsider_install_is_refused_and_changes_nothing() -> anyhow::Result<()> {
 
     let r = install(&mut c, &plan_yaml(&["core"]), &io_json(&img, false))?;
     assert_eq!(r["ok"], false, "{r}");
-    assert_eq!(r["error"], "org.intergenos.Forge1.Error.NotAuthorized", "{r}");
+    assert_eq!(
+        r["error"], "org.intergenos.Forge1.Error.NotAuthorized",
+        "{r}"
+    );
 
     // No job object appeared, nothing was written.
     let p = c.request("props /org/intergenos/Forge1/Job/1")?;
     assert_eq!(p["ok"], false, "a job object exists: {p}");
-    assert!(!env.daemon.accepted_plan.exists(), "accepted plan was written");
+    assert!(
+        !env.daemon.accepted_plan.exists(),
+        "accepted plan was written"
+    );
     assert_eq!(sha256(&img)?, before, "the image changed");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(c.signals().is_empty(), "signals after a refusal: {:?}", c.signals());
-    assert!(env.daemon.log().contains("refused by polkit"), "{}", env.daemon.log());
+    assert!(
+        c.signals().is_empty(),
+        "signals after a refusal: {:?}",
+        c.signals()
+    );
+    assert!(
+        env.daemon.log().contains("refused by polkit"),
+        "{}",
+        env.daemon.log()
+    );
 
     // The read-only calls are open to anyone.
     let v = c.request("version")?;
@@ -37,12 +51,19 @@ fn outsider_install_is_refused_and_changes_nothing() -> anyhow::Result<()> {
     let d = c.request("disks")?;
     assert_eq!(d["ok"], true, "{d}");
     assert!(
-        d["disks"].as_array().is_some_and(|a| a.iter().any(|x| x["device"] == img.to_string_lossy().as_ref())),
+        d["disks"].as_array().is_some_and(|a| a
+            .iter()
+            .any(|x| x["device"] == img.to_string_lossy().as_ref())),
         "the image target is listed: {d}"
     );
     let g = c.request("groups")?;
     assert_eq!(g["ok"], true, "{g}");
-    let names: Vec<_> = g["groups"].as_array().unwrap().iter().map(|x| x["name"].clone()).collect();
+    let names: Vec<_> = g["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].clone())
+        .collect();
     assert_eq!(names, vec!["core", "base"], "{g}");
     Ok(())
 }
@@ -65,9 +86,15 @@ fn cancel_of_someone_elses_job_needs_authorization() -> anyhow::Result<()> {
 
     let mut outsider = env.client(&users::outsider()?)?;
     let c = outsider.request(&format!("cancel {path}"))?;
-    assert_eq!(c["error"], "org.intergenos.Forge1.Error.NotAuthorized", "{c}");
+    assert_eq!(
+        c["error"], "org.intergenos.Forge1.Error.NotAuthorized",
+        "{c}"
+    );
     let o = outsider.request(&format!("override {path} {}", env.daemon.override_phrase))?;
-    assert_eq!(o["error"], "org.intergenos.Forge1.Error.NotAuthorized", "{o}");
+    assert_eq!(
+        o["error"], "org.intergenos.Forge1.Error.NotAuthorized",
+        "{o}"
+    );
     let p = outsider.request(&format!("props {path}"))?;
     assert_eq!(p["props"]["State"], "awaiting-override", "{p}");
 

@@ -26,19 +26,43 @@ fn xml_files_are_well_formed_and_name_both_actions() {
         "data/polkit/org.intergenos.forge.policy",
         "data/dbus/org.intergenos.Forge1.conf",
     ] {
-        let out = Command::new("xmllint").arg("--noout").arg(root.join(f)).output().unwrap();
-        assert!(out.status.success(), "{f}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("xmllint")
+            .arg("--noout")
+            .arg(root.join(f))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{f}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let policy = std::fs::read_to_string(root.join("data/polkit/org.intergenos.forge.policy")).unwrap();
-    for id in [forge_proto::dbus::ACTION_INSTALL, forge_proto::dbus::ACTION_OVERRIDE] {
-        assert!(policy.contains(&format!("<action id=\"{id}\">")), "{id} missing");
+    let policy =
+        std::fs::read_to_string(root.join("data/polkit/org.intergenos.forge.policy")).unwrap();
+    for id in [
+        forge_proto::dbus::ACTION_INSTALL,
+        forge_proto::dbus::ACTION_OVERRIDE,
+    ] {
+        assert!(
+            policy.contains(&format!("<action id=\"{id}\">")),
+            "{id} missing"
+        );
     }
     // install: auth_admin_keep for active sessions; override never kept.
-    let install = policy.split("org.intergenos.forge.override-integrity").next().unwrap();
+    let install = policy
+        .split("org.intergenos.forge.override-integrity")
+        .next()
+        .unwrap();
     assert!(install.contains("<allow_active>auth_admin_keep</allow_active>"));
-    let over = policy.split("org.intergenos.forge.override-integrity").nth(1).unwrap();
+    let over = policy
+        .split("org.intergenos.forge.override-integrity")
+        .nth(1)
+        .unwrap();
     assert!(!over.contains("keep"), "override must never be kept");
-    assert!(!policy.contains(">yes<"), "no action may be allowed without authentication");
+    assert!(
+        !policy.contains(">yes<"),
+        "no action may be allowed without authentication"
+    );
 }
 
 #[test]
@@ -47,36 +71,54 @@ fn systemd_unit_verifies() {
         eprintln!("SKIP: systemd-analyze is missing");
         return;
     }
-    let unit = std::fs::read_to_string(repo_root().join("data/systemd/forge-daemon.service")).unwrap();
+    let unit =
+        std::fs::read_to_string(repo_root().join("data/systemd/forge-daemon.service")).unwrap();
     assert!(unit.contains("Type=dbus") && unit.contains("BusName=org.intergenos.Forge1"));
     // The binary is not installed here: verify a copy whose ExecStart points
     // at an executable that exists.
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("forge-daemon.service");
-    std::fs::write(&copy, unit.replace("/usr/libexec/forge-daemon", "/bin/true")).unwrap();
+    std::fs::write(
+        &copy,
+        unit.replace("/usr/libexec/forge-daemon", "/bin/true"),
+    )
+    .unwrap();
     let out = Command::new("systemd-analyze")
         .args(["verify", "--man=no"])
         .arg(&copy)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && stderr.trim().is_empty(), "systemd-analyze verify: {stderr}");
+    assert!(
+        out.status.success() && stderr.trim().is_empty(),
+        "systemd-analyze verify: {stderr}"
+    );
 }
 
 #[test]
 fn activation_file_and_example_config_match_the_contract() {
     let root = repo_root();
-    let act = std::fs::read_to_string(root.join("data/dbus/org.intergenos.Forge1.service")).unwrap();
+    let act =
+        std::fs::read_to_string(root.join("data/dbus/org.intergenos.Forge1.service")).unwrap();
     assert!(act.contains("Name=org.intergenos.Forge1"));
     assert!(act.contains("SystemdService=forge-daemon.service"));
     assert!(act.contains("User=root"));
-    let text = std::fs::read_to_string(Path::new(&root).join("data/forge-daemon.yaml.example")).unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(&root).join("data/forge-daemon.yaml.example")).unwrap();
     let v: serde_yaml::Mapping = serde_yaml::from_str(&text).unwrap();
     let mut keys: Vec<_> = v.keys().filter_map(|k| k.as_str()).collect();
     keys.sort();
     assert_eq!(
         keys,
-        ["accepted_plan", "allow_image_targets", "image_dir", "keyring", "override_phrase", "payload", "staging_dir"]
+        [
+            "accepted_plan",
+            "allow_image_targets",
+            "image_dir",
+            "keyring",
+            "override_phrase",
+            "payload",
+            "staging_dir"
+        ]
     );
     assert_eq!(v["allow_image_targets"], serde_yaml::Value::Bool(false));
 }

@@ -31,7 +31,11 @@ impl Files {
     }
 }
 
-fn forgectl(env: &ForgeEnv, user: &TestUser, args: &[&str]) -> anyhow::Result<(i32, String, String)> {
+fn forgectl(
+    env: &ForgeEnv,
+    user: &TestUser,
+    args: &[&str],
+) -> anyhow::Result<(i32, String, String)> {
     let bin = built_binary("forgectl")?;
     let out = run_as(user, &env.bus, &bin, args)
         .stdin(std::process::Stdio::null())
@@ -43,8 +47,23 @@ fn forgectl(env: &ForgeEnv, user: &TestUser, args: &[&str]) -> anyhow::Result<(i
     ))
 }
 
-fn install_args<'a>(plan: &'a str, disk: &'a str, rp: &'a str, up: &'a str, dry: bool) -> Vec<&'a str> {
-    let mut v = vec!["install", plan, "--disk", disk, "--root-password-file", rp, "--user-password-file", up];
+fn install_args<'a>(
+    plan: &'a str,
+    disk: &'a str,
+    rp: &'a str,
+    up: &'a str,
+    dry: bool,
+) -> Vec<&'a str> {
+    let mut v = vec![
+        "install",
+        plan,
+        "--disk",
+        disk,
+        "--root-password-file",
+        rp,
+        "--user-password-file",
+        up,
+    ];
     if dry {
         v.push("--dry-run");
     }
@@ -67,9 +86,20 @@ fn forgectl_dry_run_install_disks_and_groups() -> anyhow::Result<()> {
     let (code, out, err) = forgectl(
         &env,
         &user,
-        &install_args(plan.to_str().unwrap(), img.to_str().unwrap(), rp.to_str().unwrap(), up.to_str().unwrap(), true),
+        &install_args(
+            plan.to_str().unwrap(),
+            img.to_str().unwrap(),
+            rp.to_str().unwrap(),
+            up.to_str().unwrap(),
+            true,
+        ),
     )?;
-    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}\nlog:\n{}", env.daemon.log());
+    assert_eq!(
+        code,
+        0,
+        "stdout:\n{out}\nstderr:\n{err}\nlog:\n{}",
+        env.daemon.log()
+    );
     assert!(out.contains("[1/13]") && out.contains("[13/13]"), "{out}");
     assert!(!out.contains(ROOT_PW) && !err.contains(USER_PW));
 
@@ -85,7 +115,13 @@ fn forgectl_dry_run_install_disks_and_groups() -> anyhow::Result<()> {
     let (code, _, err) = forgectl(
         &env,
         &users::outsider()?,
-        &install_args(plan.to_str().unwrap(), img.to_str().unwrap(), rp.to_str().unwrap(), up.to_str().unwrap(), true),
+        &install_args(
+            plan.to_str().unwrap(),
+            img.to_str().unwrap(),
+            rp.to_str().unwrap(),
+            up.to_str().unwrap(),
+            true,
+        ),
     )?;
     assert_eq!(code, 1, "{err}");
     assert!(!env.daemon.accepted_plan.exists());
@@ -109,15 +145,37 @@ fn forgectl_without_a_terminal_cancels_an_integrity_failure() -> anyhow::Result<
     let (code, out, err) = forgectl(
         &env,
         &users::permitted()?,
-        &install_args(plan.to_str().unwrap(), img.to_str().unwrap(), rp.to_str().unwrap(), up.to_str().unwrap(), false),
+        &install_args(
+            plan.to_str().unwrap(),
+            img.to_str().unwrap(),
+            rp.to_str().unwrap(),
+            up.to_str().unwrap(),
+            false,
+        ),
     )?;
     assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(err.contains("packages/base-layout-1.0-1.igos.tar.gz"), "mismatch named: {err}");
+    assert!(
+        err.contains("packages/base-layout-1.0-1.igos.tar.gz"),
+        "mismatch named: {err}"
+    );
     assert_eq!(sha256(&img)?, before);
-    assert!(env.daemon.log().contains("cancel requested"), "{}", env.daemon.log());
+    assert!(
+        env.daemon.log().contains("cancel requested"),
+        "{}",
+        env.daemon.log()
+    );
 
     // No password file and no terminal: refused before calling the daemon.
-    let (code, _, err) = forgectl(&env, &users::permitted()?, &["install", plan.to_str().unwrap(), "--disk", img.to_str().unwrap()])?;
+    let (code, _, err) = forgectl(
+        &env,
+        &users::permitted()?,
+        &[
+            "install",
+            plan.to_str().unwrap(),
+            "--disk",
+            img.to_str().unwrap(),
+        ],
+    )?;
     assert_eq!(code, 2, "{err}");
     Ok(())
 }

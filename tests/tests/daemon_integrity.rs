@@ -20,7 +20,10 @@ fn tampered_archive_awaits_override_and_cancel_leaves_disk_untouched() -> anyhow
     let img = image(&env)?;
     // Fill the image with a pattern so an accidental write would show.
     std::fs::write(&img, vec![0x5au8; 1 << 20])?;
-    std::fs::File::options().write(true).open(&img)?.set_len(128 << 20)?;
+    std::fs::File::options()
+        .write(true)
+        .open(&img)?
+        .set_len(128 << 20)?;
     let before = sha256(&img)?;
 
     // forgetest-inst may install, but not override.
@@ -41,13 +44,19 @@ fn tampered_archive_awaits_override_and_cancel_leaves_disk_untouched() -> anyhow
 
     // Without the override authorization: refused even with the right phrase.
     let o = c.request(&format!("override {path} {}", env.daemon.override_phrase))?;
-    assert_eq!(o["error"], "org.intergenos.Forge1.Error.NotAuthorized", "{o}");
+    assert_eq!(
+        o["error"], "org.intergenos.Forge1.Error.NotAuthorized",
+        "{o}"
+    );
     // Authorized, but a wrong phrase.
     let mut admin = env.client(&users::permitted()?)?;
     let o = admin.request(&format!("override {path} I understand"))?;
     assert_eq!(o["error"], "org.intergenos.Forge1.Error.WrongPhrase", "{o}");
     let o = admin.request(&format!("override {path} {} ", env.daemon.override_phrase))?;
-    assert_eq!(o["error"], "org.intergenos.Forge1.Error.WrongPhrase", "trailing space: {o}");
+    assert_eq!(
+        o["error"], "org.intergenos.Forge1.Error.WrongPhrase",
+        "trailing space: {o}"
+    );
     let p = c.request(&format!("props {path}"))?;
     assert_eq!(p["props"]["State"], "awaiting-override", "{p}");
 
@@ -60,15 +69,23 @@ fn tampered_archive_awaits_override_and_cancel_leaves_disk_untouched() -> anyhow
     let p = c.request(&format!("props {path}"))?;
     assert_eq!(p["props"]["State"], "cancelled", "{p}");
     assert!(
-        !c.signals().iter().any(|s| s["signal"] == "PhaseStarted" && s["args"][0] == "partition"),
+        !c.signals()
+            .iter()
+            .any(|s| s["signal"] == "PhaseStarted" && s["args"][0] == "partition"),
         "partition started after a cancelled override"
     );
     assert_eq!(sha256(&img)?, before, "the disk was written");
     // Now not awaiting: InvalidState.
     let o = admin.request(&format!("override {path} {}", env.daemon.override_phrase))?;
-    assert_eq!(o["error"], "org.intergenos.Forge1.Error.InvalidState", "{o}");
+    assert_eq!(
+        o["error"], "org.intergenos.Forge1.Error.InvalidState",
+        "{o}"
+    );
     let log = env.daemon.log();
-    assert!(log.contains("MISMATCH packages/busybox"), "audit line in the log: {log}");
+    assert!(
+        log.contains("MISMATCH packages/busybox"),
+        "audit line in the log: {log}"
+    );
     Ok(())
 }
 
@@ -107,7 +124,8 @@ fn bad_signature_fails_verify_without_an_override_question() -> anyhow::Result<(
     let payload = signed_payload()?;
     // A keyring with a different key: the payload's signatures do not verify.
     let other = tempfile::tempdir()?;
-    let (_, wrong_keyring) = forge_payload::testkit::generate_key(other.path(), "Someone else <x@y>");
+    let (_, wrong_keyring) =
+        forge_payload::testkit::generate_key(other.path(), "Someone else <x@y>");
     let env = forge_tests::env::ForgeEnv::start(forge_tests::daemon::DaemonOptions {
         payload: Some(payload.payload.clone()),
         keyring: Some(wrong_keyring),
@@ -121,7 +139,10 @@ fn bad_signature_fails_verify_without_an_override_question() -> anyhow::Result<(
     let fin = finished(&mut c, &path)?;
     assert_eq!(fin["args"][0], false, "{fin}");
     assert_eq!(fin["args"][1], "validate", "{fin}");
-    assert!(fin["args"][2].as_str().unwrap().starts_with("verify"), "{fin}");
+    assert!(
+        fin["args"][2].as_str().unwrap().starts_with("verify"),
+        "{fin}"
+    );
     assert!(!c.signals().iter().any(|s| s["signal"] == "IntegrityFailed"));
     let p = c.request(&format!("props {path}"))?;
     assert_eq!(p["props"]["State"], "failed", "{p}");

@@ -27,11 +27,24 @@ fn permitted_dry_run_reports_in_order_and_leaks_no_password() -> anyhow::Result<
     let path = r["path"].as_str().unwrap().to_string();
     assert!(path.starts_with("/org/intergenos/Forge1/Job/"), "{path}");
     let fin = finished(&mut c, &path)?;
-    assert_eq!(fin["args"][0], true, "dry run failed: {fin}\n{}", env.daemon.log());
+    assert_eq!(
+        fin["args"][0],
+        true,
+        "dry run failed: {fin}\n{}",
+        env.daemon.log()
+    );
     assert_eq!(fin["args"][1], "cleanup", "{fin}");
 
-    let sigs: Vec<_> = c.signals().iter().filter(|s| s["path"] == path.as_str()).cloned().collect();
-    let first_started = sigs.iter().position(|s| s["signal"] == "PhaseStarted").unwrap();
+    let sigs: Vec<_> = c
+        .signals()
+        .iter()
+        .filter(|s| s["path"] == path.as_str())
+        .cloned()
+        .collect();
+    let first_started = sigs
+        .iter()
+        .position(|s| s["signal"] == "PhaseStarted")
+        .unwrap();
     let first_progress = sigs.iter().position(|s| s["signal"] == "Progress").unwrap();
     let finished_at = sigs.iter().position(|s| s["signal"] == "Finished").unwrap();
     assert!(first_started < first_progress && first_progress < finished_at);
@@ -41,18 +54,26 @@ fn permitted_dry_run_reports_in_order_and_leaks_no_password() -> anyhow::Result<
         .filter(|s| s["signal"] == "PhaseStarted")
         .map(|s| s["args"][0].as_str().unwrap().to_string())
         .collect();
-    let all: Vec<_> = forge_proto::Phase::ALL.iter().map(|p| p.as_str().to_string()).collect();
+    let all: Vec<_> = forge_proto::Phase::ALL
+        .iter()
+        .map(|p| p.as_str().to_string())
+        .collect();
     assert_eq!(started, all, "every phase, in order");
     let fractions: Vec<f64> = sigs
         .iter()
         .filter(|s| s["signal"] == "Progress")
         .map(|s| s["args"][0].as_f64().unwrap())
         .collect();
-    assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "not monotone: {fractions:?}");
+    assert!(
+        fractions.windows(2).all(|w| w[0] <= w[1]),
+        "not monotone: {fractions:?}"
+    );
     assert!((fractions.last().copied().unwrap_or(0.0) - 1.0).abs() < 1e-9);
     // The dry run described later phases' operations.
     assert!(sigs.iter().any(|s| s["signal"] == "Progress"
-        && s["args"][1].as_str().is_some_and(|m| m.to_lowercase().contains("partition") || m.contains("GPT"))));
+        && s["args"][1]
+            .as_str()
+            .is_some_and(|m| m.to_lowercase().contains("partition") || m.contains("GPT"))));
 
     let p = c.request(&format!("props {path}"))?;
     assert_eq!(p["props"]["State"], "succeeded", "{p}");
@@ -66,14 +87,27 @@ fn permitted_dry_run_reports_in_order_and_leaks_no_password() -> anyhow::Result<
     let plan = forge_proto::validate::parse_plan(&plan_yaml(&["base"])).expect("plan parses");
     assert_eq!(accepted, plan.to_canonical_yaml());
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&env.daemon.accepted_plan)?.permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&env.daemon.accepted_plan)?
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o644);
 
     // No secret anywhere.
     let log = env.daemon.log();
-    for (what, text) in [("daemon log", &log), ("signals and properties", &c.transcript()), ("accepted plan", &accepted)] {
-        assert!(!text.contains(ROOT_PW) && !text.contains(USER_PW), "a password leaked into the {what}");
-        assert!(!text.contains("LEAKCHECK"), "a password leaked into the {what}");
+    for (what, text) in [
+        ("daemon log", &log),
+        ("signals and properties", &c.transcript()),
+        ("accepted plan", &accepted),
+    ] {
+        assert!(
+            !text.contains(ROOT_PW) && !text.contains(USER_PW),
+            "a password leaked into the {what}"
+        );
+        assert!(
+            !text.contains("LEAKCHECK"),
+            "a password leaked into the {what}"
+        );
     }
     assert!(log.contains("job finished"), "{log}");
     Ok(())
@@ -109,7 +143,10 @@ fn second_install_is_busy_and_a_vanished_client_does_not_stop_the_job() -> anyho
         if s != "running" && s != "awaiting-override" {
             break s;
         }
-        assert!(std::time::Instant::now() < deadline, "job never finished: {p}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job never finished: {p}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(state, "cancelled");
@@ -140,11 +177,17 @@ fn job_finishes_after_its_client_disconnects() -> anyhow::Result<()> {
             assert_eq!(p["props"]["PhaseCompleted"], "cleanup");
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "job never finished: {p}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job never finished: {p}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let log = env.daemon.log();
-    assert!(log.contains("job finished") && log.contains("succeeded"), "{log}");
+    assert!(
+        log.contains("job finished") && log.contains("succeeded"),
+        "{log}"
+    );
     // The slot is free again.
     let mut c = env.client(&users::permitted()?)?;
     let r = install(&mut c, &plan_yaml(&["core"]), &io_json(&img, true))?;
@@ -176,9 +219,23 @@ fn validate_plan_over_the_bus_matches_forgectl_validate() -> anyhow::Result<()> 
     assert!(from_bus.len() >= 6, "{from_bus:?}");
 
     let forgectl = built_binary("forgectl")?;
-    let out = forge_tests::users::run_as(&user, &env.bus, &forgectl, &["validate", file.to_str().unwrap()]).output()?;
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut from_cli: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    let out = forge_tests::users::run_as(
+        &user,
+        &env.bus,
+        &forgectl,
+        &["validate", file.to_str().unwrap()],
+    )
+    .output()?;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut from_cli: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
     from_bus.sort();
     from_cli.sort();
     assert_eq!(from_bus, from_cli);
@@ -199,7 +256,11 @@ fn invalid_plan_and_bad_targets_are_refused_before_anything_happens() -> anyhow:
     let env = start(&payload)?;
     let img = image(&env)?;
     let mut c = env.client(&users::permitted()?)?;
-    let r = install(&mut c, "version: 1\nhostname: Bad_Host!\n", &io_json(&img, true))?;
+    let r = install(
+        &mut c,
+        "version: 1\nhostname: Bad_Host!\n",
+        &io_json(&img, true),
+    )?;
     assert_eq!(r["error"], "org.intergenos.Forge1.Error.InvalidPlan", "{r}");
     assert!(r["message"].as_str().unwrap().contains("hostname"), "{r}");
     // An image outside image_dir, a symlink out of it, a directory.
@@ -207,15 +268,34 @@ fn invalid_plan_and_bad_targets_are_refused_before_anything_happens() -> anyhow:
     std::fs::File::create(&outside)?.set_len(128 << 20)?;
     let link = env.daemon.image_dir.join("link.img");
     std::os::unix::fs::symlink(&outside, &link)?;
-    for disk in [outside.clone(), link, env.daemon.image_dir.clone(), "/nonexistent".into()] {
+    for disk in [
+        outside.clone(),
+        link,
+        env.daemon.image_dir.clone(),
+        "/nonexistent".into(),
+    ] {
         let r = install(&mut c, &plan_yaml(&["core"]), &io_json(&disk, true))?;
-        assert_eq!(r["error"], "org.intergenos.Forge1.Error.InvalidPlan", "{}: {r}", disk.display());
-        assert!(r["message"].as_str().unwrap().contains("install_io.disk"), "{r}");
+        assert_eq!(
+            r["error"],
+            "org.intergenos.Forge1.Error.InvalidPlan",
+            "{}: {r}",
+            disk.display()
+        );
+        assert!(
+            r["message"].as_str().unwrap().contains("install_io.disk"),
+            "{r}"
+        );
     }
     // Short passwords are named, never echoed.
     let io = serde_json::json!({"disk": img, "root_password": "x", "user_password": "y", "dry_run": true}).to_string();
     let r = install(&mut c, &plan_yaml(&["core"]), &io)?;
-    assert!(r["message"].as_str().unwrap().contains("install_io.root_password"), "{r}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("install_io.root_password"),
+        "{r}"
+    );
     assert!(!env.daemon.accepted_plan.exists());
     Ok(())
 }

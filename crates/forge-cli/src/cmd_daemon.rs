@@ -87,7 +87,12 @@ fn short_error(e: &zbus::Error) -> String {
     match e {
         zbus::Error::MethodError(name, _, _) => name.to_string(),
         zbus::Error::InputOutput(io) => io.kind().to_string(),
-        other => other.to_string().lines().next().unwrap_or_default().to_string(),
+        other => other
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -216,7 +221,11 @@ pub fn groups(_: GroupsArgs) -> ExitCode {
                 u64_of(g, "packages"),
                 human(u64_of(g, "download_size")),
                 human(u64_of(g, "installed_size")),
-                if bool_of(g, "required") { tr("yes") } else { tr("no") },
+                if bool_of(g, "required") {
+                    tr("yes")
+                } else {
+                    tr("no")
+                },
                 str_of(g, "description")
             );
         }
@@ -320,7 +329,10 @@ fn read_password_file(path: &Path) -> Result<Secret, Exit> {
                 "{}",
                 trf(
                     "forgectl: cannot read {file}: {error}",
-                    &[("file", &path.display().to_string()), ("error", &e.to_string())]
+                    &[
+                        ("file", &path.display().to_string()),
+                        ("error", &e.to_string())
+                    ]
                 )
             );
             Err(Exit(2))
@@ -343,7 +355,10 @@ pub fn install(a: InstallArgs) -> ExitCode {
                 "{}",
                 trf(
                     "forgectl: cannot read {file}: {error}",
-                    &[("file", &a.plan.display().to_string()), ("error", &e.to_string())]
+                    &[
+                        ("file", &a.plan.display().to_string()),
+                        ("error", &e.to_string())
+                    ]
                 )
             );
             return ExitCode::from(2);
@@ -387,9 +402,10 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
         .path_namespace(JOB_PATH_PREFIX)
         .build()
         .map_err(fail)?;
-    let mut signals = zbus::MessageStream::for_match_rule(rule, &conn, std::num::NonZeroUsize::new(4096))
-        .await
-        .map_err(fail)?;
+    let mut signals =
+        zbus::MessageStream::for_match_rule(rule, &conn, std::num::NonZeroUsize::new(4096))
+            .await
+            .map_err(fail)?;
 
     let body = (yaml.as_str(), io.to_dbus());
     let reply = installer
@@ -495,7 +511,12 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
     }
 }
 
-fn report_finished(success: bool, completed: &str, error: &str, warnings: &[String]) -> Result<(), Exit> {
+fn report_finished(
+    success: bool,
+    completed: &str,
+    error: &str,
+    warnings: &[String],
+) -> Result<(), Exit> {
     if !warnings.is_empty() {
         println!("{}", tr("Warnings:"));
         for w in warnings {
@@ -506,7 +527,11 @@ fn report_finished(success: bool, completed: &str, error: &str, warnings: &[Stri
         println!("{}", tr("Installation finished successfully."));
         Ok(())
     } else {
-        let last = if completed.is_empty() { tr("none") } else { completed.to_string() };
+        let last = if completed.is_empty() {
+            tr("none")
+        } else {
+            completed.to_string()
+        };
         eprintln!(
             "{}",
             trf(
@@ -520,8 +545,15 @@ fn report_finished(success: bool, completed: &str, error: &str, warnings: &[Stri
 
 /// Shows the mismatches and lets a person on a terminal type the phrase;
 /// anything else cancels the job with the disk untouched.
-async fn answer_integrity(job: &JobProxy<'_>, mismatches: Vec<(String, String, String)>, phrase: String) {
-    eprintln!("{}", tr("Package verification FAILED. These files do not match the signed manifest:"));
+async fn answer_integrity(
+    job: &JobProxy<'_>,
+    mismatches: Vec<(String, String, String)>,
+    phrase: String,
+) {
+    eprintln!(
+        "{}",
+        tr("Package verification FAILED. These files do not match the signed manifest:")
+    );
     for (path, expected, actual) in &mismatches {
         eprintln!(
             "  {}",
@@ -541,23 +573,37 @@ async fn answer_integrity(job: &JobProxy<'_>, mismatches: Vec<(String, String, S
         }
     };
     if !std::io::stdin().is_terminal() {
-        eprintln!("{}", tr("An override must be typed on a terminal; cancelling. The disk was not touched."));
+        eprintln!(
+            "{}",
+            tr("An override must be typed on a terminal; cancelling. The disk was not touched.")
+        );
         cancel().await;
         return;
     }
     for _ in 0..3 {
-        eprintln!("{}", tr("To install anyway, type this phrase exactly; press Enter alone to cancel:"));
+        eprintln!(
+            "{}",
+            tr("To install anyway, type this phrase exactly; press Enter alone to cancel:")
+        );
         eprintln!("  {phrase}");
         eprint!("> ");
         let _ = std::io::stderr().flush();
-        let typed = tokio::task::spawn_blocking(read_line).await.ok().flatten().unwrap_or_default();
+        let typed = tokio::task::spawn_blocking(read_line)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         if typed.is_empty() {
             cancel().await;
             return;
         }
         match job
             .inner()
-            .call_with_flags::<_, _, ()>("OverrideIntegrity", MethodFlags::ALLOW_INTERACTIVE_AUTH, &(typed.as_str(),))
+            .call_with_flags::<_, _, ()>(
+                "OverrideIntegrity",
+                MethodFlags::ALLOW_INTERACTIVE_AUTH,
+                &(typed.as_str(),),
+            )
             .await
         {
             Ok(_) => {

@@ -18,10 +18,7 @@ pub async fn authorize(
     header: &Header<'_>,
     action: &str,
 ) -> Result<(), ForgeError> {
-    let sender = header
-        .sender()
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
     let refused = || ForgeError::NotAuthorized(tr("You are not allowed to do this."));
     let subject = match Subject::new_for_message_header(header) {
         Ok(s) => s,

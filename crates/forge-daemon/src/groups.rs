@@ -45,8 +45,14 @@ pub fn list(config: &DaemonConfig) -> Result<Vec<HashMap<String, OwnedVariant>>,
                 OwnedVariant::from(REQUIRED_GROUPS.contains(&g.name.as_str())),
             );
             m.insert("packages".to_string(), OwnedVariant::from(g.packages));
-            m.insert("download_size".to_string(), OwnedVariant::from(g.download_size));
-            m.insert("installed_size".to_string(), OwnedVariant::from(g.installed_size));
+            m.insert(
+                "download_size".to_string(),
+                OwnedVariant::from(g.download_size),
+            );
+            m.insert(
+                "installed_size".to_string(),
+                OwnedVariant::from(g.installed_size),
+            );
             if let Ok(v) = s(g.name) {
                 m.insert("name".to_string(), v);
             }

@@ -165,7 +165,10 @@ fn run_job(spec: JobSpec) {
 fn make_staging(dir: &std::path::Path) -> bool {
     use std::os::unix::fs::DirBuilderExt;
     if let Some(parent) = dir.parent() {
-        let _ = std::fs::DirBuilder::new().recursive(true).mode(0o755).create(parent);
+        let _ = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(parent);
     }
     match std::fs::DirBuilder::new().mode(0o700).create(dir) {
         Ok(()) => true,

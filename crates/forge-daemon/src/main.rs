@@ -26,7 +26,11 @@ use crate::jobs::Registry;
 use crate::service::installer::Installer;
 
 #[derive(Parser)]
-#[command(name = "forge-daemon", version, about = "FORGE's privileged installer service")]
+#[command(
+    name = "forge-daemon",
+    version,
+    about = "FORGE's privileged installer service"
+)]
 struct Args {
     /// The daemon configuration (trust roots and target policy).
     #[arg(long, default_value = DEFAULT_CONFIG_PATH)]

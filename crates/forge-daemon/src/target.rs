@@ -34,7 +34,10 @@ pub fn resolve(config: &DaemonConfig, disk: &str) -> Result<Target, Problem> {
     }
     let raw = Path::new(disk);
     if !raw.is_absolute() {
-        return Err(Problem::new(FIELD, tr("The disk must be an absolute path.")));
+        return Err(Problem::new(
+            FIELD,
+            tr("The disk must be an absolute path."),
+        ));
     }
     let path = std::fs::canonicalize(raw).map_err(|e| {
         tracing::info!(%disk, "target does not resolve: {e}");
@@ -130,11 +133,20 @@ mod tests {
         let dotdot = format!("{}/../b.img", images.display());
 
         let c = config(&images, true);
-        assert_eq!(resolve(&c, inside.to_str().unwrap()).unwrap().kind, TargetKind::ImageFile);
+        assert_eq!(
+            resolve(&c, inside.to_str().unwrap()).unwrap().kind,
+            TargetKind::ImageFile
+        );
         assert!(resolve(&c, outside.to_str().unwrap()).is_err());
-        assert!(resolve(&c, link.to_str().unwrap()).is_err(), "symlink out of image_dir");
+        assert!(
+            resolve(&c, link.to_str().unwrap()).is_err(),
+            "symlink out of image_dir"
+        );
         assert!(resolve(&c, &dotdot).is_err(), ".. out of image_dir");
-        assert!(resolve(&c, images.to_str().unwrap()).is_err(), "a directory");
+        assert!(
+            resolve(&c, images.to_str().unwrap()).is_err(),
+            "a directory"
+        );
         assert!(resolve(&c, "relative.img").is_err());
         assert!(resolve(&c, "").is_err());
         let off = config(&images, false);

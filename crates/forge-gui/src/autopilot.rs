@@ -33,10 +33,10 @@ use adw::prelude::*;
 use gtk::{gio, glib};
 use serde::Deserialize;
 
+use crate::screens::confirm::ConfirmPage;
 use crate::screens::disk::DiskPage;
 use crate::screens::keyboard_locale::KeyboardLocalePage;
 use crate::screens::packages::PackagesPage;
-use crate::screens::confirm::ConfirmPage;
 use crate::screens::user::UserPage;
 use crate::window::ForgeWindow;
 
@@ -160,7 +160,11 @@ async fn next(w: &ForgeWindow, from: &str) -> Result<(), String> {
 
 async fn walk(w: &ForgeWindow, s: &Script, out: &mut Outcome) -> Result<(), String> {
     let state = w.state();
-    if !wait_for(60, || !state.disks().is_empty() && !state.groups().is_empty()).await {
+    if !wait_for(60, || {
+        !state.disks().is_empty() && !state.groups().is_empty()
+    })
+    .await
+    {
         return Err("the daemon listed no disks or no package groups".into());
     }
     sleep(500).await;
@@ -238,7 +242,11 @@ async fn walk(w: &ForgeWindow, s: &Script, out: &mut Outcome) -> Result<(), Stri
     }
     confirm.install_button().emit_clicked();
 
-    if !wait_for(120, || w.current_screen() != "confirm" || confirm.error_text().is_some()).await {
+    if !wait_for(120, || {
+        w.current_screen() != "confirm" || confirm.error_text().is_some()
+    })
+    .await
+    {
         return Err("Install did not start".into());
     }
     if let Some(e) = confirm.error_text() {
@@ -293,22 +301,38 @@ async fn integrity(
     sleep(500).await;
     out.paste_refused = entry.text().is_empty() && d.refused_count() > 0;
     if let Some(dir) = &s.screenshots {
-        let path = dir.join(format!("{:02}-integrity_dialog.png", out.screenshots.len() + 1));
+        let path = dir.join(format!(
+            "{:02}-integrity_dialog.png",
+            out.screenshots.len() + 1
+        ));
         if crate::shot::save_png(d, &path).is_ok() {
             out.screenshots.push(path.display().to_string());
         }
     }
     out.screens.push("integrity_dialog".into());
     entry.grab_focus();
-    let title = GtkWindowExt::title(d).map(|t| t.to_string()).unwrap_or_default();
+    let title = GtkWindowExt::title(d)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
     let argv = [
-        "xdotool", "search", "--sync", "--name", &title, "windowfocus", "--sync", "type",
-        "--delay", "15", &phrase,
+        "xdotool",
+        "search",
+        "--sync",
+        "--name",
+        &title,
+        "windowfocus",
+        "--sync",
+        "type",
+        "--delay",
+        "15",
+        &phrase,
     ];
     let argv: Vec<&std::ffi::OsStr> = argv.iter().map(std::ffi::OsStr::new).collect();
     let proc = gio::Subprocess::newv(&argv, gio::SubprocessFlags::NONE)
         .map_err(|e| format!("xdotool: {e}"))?;
-    proc.wait_future().await.map_err(|e| format!("xdotool: {e}"))?;
+    proc.wait_future()
+        .await
+        .map_err(|e| format!("xdotool: {e}"))?;
     if !wait_for(10, || entry.text() == phrase).await {
         return Err(format!(
             "typing the phrase did not reach the entry (it has {} characters)",

@@ -39,8 +39,12 @@ impl ClientError {
             zbus::Error::MethodError(name, msg, _) => {
                 let short = name.as_str().rsplit('.').next().unwrap_or("");
                 match short {
-                    "NotAuthorized" => tr("Authorization was refused. Installing needs an administrator's password."),
-                    "InvalidPlan" => tr("The installer service refused the choices made. See the details."),
+                    "NotAuthorized" => tr(
+                        "Authorization was refused. Installing needs an administrator's password.",
+                    ),
+                    "InvalidPlan" => {
+                        tr("The installer service refused the choices made. See the details.")
+                    }
                     "Busy" => tr("Another installation is already running."),
                     "InvalidState" => tr("The installation is not in a state that allows this."),
                     "WrongPhrase" => tr("The phrase does not match. Type it exactly as shown."),
@@ -119,8 +123,12 @@ impl Client {
     pub async fn version(&self) -> Result<String> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell).await.map_err(|e| ClientError::from_zbus(&e))?;
-            let p = InstallerProxy::new(&c).await.map_err(|e| ClientError::from_zbus(&e))?;
+            let c = connection(&cell)
+                .await
+                .map_err(|e| ClientError::from_zbus(&e))?;
+            let p = InstallerProxy::new(&c)
+                .await
+                .map_err(|e| ClientError::from_zbus(&e))?;
             p.version().await.map_err(|e| ClientError::from_zbus(&e))
         })
         .await
@@ -129,9 +137,16 @@ impl Client {
     pub async fn list_disks(&self) -> Result<Vec<DiskInfo>> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell).await.map_err(|e| ClientError::from_zbus(&e))?;
-            let p = InstallerProxy::new(&c).await.map_err(|e| ClientError::from_zbus(&e))?;
-            let v = p.list_disks().await.map_err(|e| ClientError::from_zbus(&e))?;
+            let c = connection(&cell)
+                .await
+                .map_err(|e| ClientError::from_zbus(&e))?;
+            let p = InstallerProxy::new(&c)
+                .await
+                .map_err(|e| ClientError::from_zbus(&e))?;
+            let v = p
+                .list_disks()
+                .await
+                .map_err(|e| ClientError::from_zbus(&e))?;
             Ok(v.iter().map(DiskInfo::from_dbus).collect())
         })
         .await
@@ -140,8 +155,12 @@ impl Client {
     pub async fn list_package_groups(&self) -> Result<Vec<GroupInfo>> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell).await.map_err(|e| ClientError::from_zbus(&e))?;
-            let p = InstallerProxy::new(&c).await.map_err(|e| ClientError::from_zbus(&e))?;
+            let c = connection(&cell)
+                .await
+                .map_err(|e| ClientError::from_zbus(&e))?;
+            let p = InstallerProxy::new(&c)
+                .await
+                .map_err(|e| ClientError::from_zbus(&e))?;
             let v = p
                 .list_package_groups()
                 .await
@@ -155,8 +174,12 @@ impl Client {
     pub async fn validate_plan(&self, yaml: String) -> Result<Vec<(String, String)>> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell).await.map_err(|e| ClientError::from_zbus(&e))?;
-            let p = InstallerProxy::new(&c).await.map_err(|e| ClientError::from_zbus(&e))?;
+            let c = connection(&cell)
+                .await
+                .map_err(|e| ClientError::from_zbus(&e))?;
+            let p = InstallerProxy::new(&c)
+                .await
+                .map_err(|e| ClientError::from_zbus(&e))?;
             p.validate_plan(&yaml)
                 .await
                 .map_err(|e| ClientError::from_zbus(&e))
@@ -172,7 +195,9 @@ impl Client {
         let (tx, rx) = mpsc::unbounded_channel();
         let path = self
             .run(async move {
-                let c = connection(&cell).await.map_err(|e| ClientError::from_zbus(&e))?;
+                let c = connection(&cell)
+                    .await
+                    .map_err(|e| ClientError::from_zbus(&e))?;
                 let rule = zbus::MatchRule::builder()
                     .msg_type(zbus::message::Type::Signal)
                     .interface(JOB_INTERFACE)
@@ -192,7 +217,9 @@ impl Client {
                 let mut props = zbus::MessageStream::for_match_rule(props_rule, &c, None)
                     .await
                     .map_err(|e| ClientError::from_zbus(&e))?;
-                let p = InstallerProxy::new(&c).await.map_err(|e| ClientError::from_zbus(&e))?;
+                let p = InstallerProxy::new(&c)
+                    .await
+                    .map_err(|e| ClientError::from_zbus(&e))?;
                 let dict = io.to_dbus();
                 drop(io);
                 let job: OwnedObjectPath = p
@@ -231,7 +258,9 @@ impl Client {
     pub async fn override_integrity(&self, job: String, phrase: String) -> Result<()> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell).await.map_err(|e| ClientError::from_zbus(&e))?;
+            let c = connection(&cell)
+                .await
+                .map_err(|e| ClientError::from_zbus(&e))?;
             let p = job_proxy(&c, &job).await?;
             p.override_integrity(&phrase)
                 .await
@@ -244,7 +273,9 @@ impl Client {
     pub async fn cancel(&self, job: String) -> Result<()> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell).await.map_err(|e| ClientError::from_zbus(&e))?;
+            let c = connection(&cell)
+                .await
+                .map_err(|e| ClientError::from_zbus(&e))?;
             let p = job_proxy(&c, &job).await?;
             p.cancel().await.map_err(|e| ClientError::from_zbus(&e))
         })
@@ -286,12 +317,14 @@ fn decode_signal(msg: &zbus::Message) -> Option<JobEvent> {
         "Finished" => body
             .deserialize::<(bool, String, String, Vec<String>)>()
             .ok()
-            .map(|(success, phase_completed, error, warnings)| JobEvent::Finished {
-                success,
-                phase_completed,
-                error,
-                warnings,
-            }),
+            .map(
+                |(success, phase_completed, error, warnings)| JobEvent::Finished {
+                    success,
+                    phase_completed,
+                    error,
+                    warnings,
+                },
+            ),
         "PropertiesChanged" => {
             let (_iface, changed, _inv) = body
                 .deserialize::<(String, HashMap<String, zbus::OwnedVariant>, Vec<String>)>()

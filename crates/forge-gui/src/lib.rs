@@ -78,7 +78,10 @@ pub fn run() -> std::process::ExitCode {
         .try_init();
     forge_proto::i18n::init(&localedir());
     if let Err(e) = gio::resources_register_include!("forge-gui.gresource") {
-        eprintln!("{}: {e}", forge_proto::i18n::tr("Cannot load the interface"));
+        eprintln!(
+            "{}: {e}",
+            forge_proto::i18n::tr("Cannot load the interface")
+        );
         return std::process::ExitCode::FAILURE;
     }
     let app = adw::Application::builder()

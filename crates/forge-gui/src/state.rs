@@ -93,11 +93,14 @@ fn load_catalog() -> SystemCatalog {
                     .collect::<Vec<_>>()
                     .join("\n")
             });
-            let tmp = std::env::temp_dir().join(format!("forge-gui-evdev-{}.xml", std::process::id()));
-            let retry = stripped.and_then(|t| std::fs::write(&tmp, t).ok()).and_then(|_| {
-                paths.xkb_rules = tmp.clone();
-                SystemCatalog::load_from(&paths).ok()
-            });
+            let tmp =
+                std::env::temp_dir().join(format!("forge-gui-evdev-{}.xml", std::process::id()));
+            let retry = stripped
+                .and_then(|t| std::fs::write(&tmp, t).ok())
+                .and_then(|_| {
+                    paths.xkb_rules = tmp.clone();
+                    SystemCatalog::load_from(&paths).ok()
+                });
             let _ = std::fs::remove_file(&tmp);
             retry.unwrap_or_else(|| {
                 tracing::warn!("system lists unavailable: {first}");
@@ -304,7 +307,12 @@ impl ForgeState {
         } else {
             boot
         };
-        util::required_bytes(&self.imp().groups.borrow(), &self.choices().groups, boot, fs)
+        util::required_bytes(
+            &self.imp().groups.borrow(),
+            &self.choices().groups,
+            boot,
+            fs,
+        )
     }
 
     /// The `install.yaml` these choices make. Group order is canonical.

@@ -40,7 +40,11 @@ pub fn required_bytes(
         .filter(|g| selected.iter().any(|s| s == &g.name))
         .map(|g| g.installed_size)
         .sum();
-    let boot_part = if boot == BootMode::Bios { MIB } else { 512 * MIB };
+    let boot_part = if boot == BootMode::Bios {
+        MIB
+    } else {
+        512 * MIB
+    };
     let fs_min = match fs {
         forge_proto::Filesystem::Xfs => 300 * MIB,
         forge_proto::Filesystem::Btrfs => 128 * MIB,
@@ -55,7 +59,9 @@ pub fn disk_refusal(disk: &DiskInfo, required: u64) -> Option<String> {
     if disk.read_only {
         Some(tr("Read-only: this disk cannot be written."))
     } else if disk.in_use {
-        Some(tr("In use: a partition of this disk is mounted or holds the running system."))
+        Some(tr(
+            "In use: a partition of this disk is mounted or holds the running system.",
+        ))
     } else if disk.size < required {
         Some(forge_proto::i18n::trf(
             "Too small: the chosen software needs at least {size}.",

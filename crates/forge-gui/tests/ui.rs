@@ -114,12 +114,54 @@ fn groups() -> Vec<GroupInfo> {
         installed_size: inst,
     };
     vec![
-        g("toolchain", "Compilers and build tools", true, 28, 180_000_000, 720_000_000),
-        g("core", "The base operating system", true, 272, 400_000_000, 1_600_000_000),
-        g("base", "Everyday command-line tools", false, 23, 30_000_000, 110_000_000),
-        g("desktop", "GNOME 49 on Wayland", false, 420, 1_200_000_000, 4_800_000_000),
-        g("extra", "More applications", false, 112, 700_000_000, 2_900_000_000),
-        g("ai", "InterGen, the local assistant, and llama.cpp", false, 2, 900_000_000, 1_000_000_000),
+        g(
+            "toolchain",
+            "Compilers and build tools",
+            true,
+            28,
+            180_000_000,
+            720_000_000,
+        ),
+        g(
+            "core",
+            "The base operating system",
+            true,
+            272,
+            400_000_000,
+            1_600_000_000,
+        ),
+        g(
+            "base",
+            "Everyday command-line tools",
+            false,
+            23,
+            30_000_000,
+            110_000_000,
+        ),
+        g(
+            "desktop",
+            "GNOME 49 on Wayland",
+            false,
+            420,
+            1_200_000_000,
+            4_800_000_000,
+        ),
+        g(
+            "extra",
+            "More applications",
+            false,
+            112,
+            700_000_000,
+            2_900_000_000,
+        ),
+        g(
+            "ai",
+            "InterGen, the local assistant, and llama.cpp",
+            false,
+            2,
+            900_000_000,
+            1_000_000_000,
+        ),
     ]
 }
 
@@ -173,7 +215,10 @@ fn screenshot(w: &impl IsA<gtk::Widget>, name: &str) -> Result<(), Failed> {
     let variance = forge_gui::shot::save_png(w, &path).map_err(Failed::from)?;
     check(
         variance > 50.0,
-        format!("{} looks blank (pixel variance {variance:.1})", path.display()),
+        format!(
+            "{} looks blank (pixel variance {variance:.1})",
+            path.display()
+        ),
     )?;
     eprintln!("saved {} (variance {variance:.0})", path.display());
     Ok(())
@@ -206,6 +251,9 @@ fn both_directions(f: impl Fn() -> Result<(), Failed>) -> Result<(), Failed> {
     f()?;
     let old = std::env::var("LANGUAGE").ok();
     std::env::set_var("LANGUAGE", "ar");
+    // textdomain() (in init) bumps gettext's catalog counter, so cached
+    // translations are looked up again for the new LANGUAGE.
+    forge_proto::i18n::init(&forge_gui::localedir());
     gtk::Widget::set_default_direction(gtk::TextDirection::Rtl);
     let r = f();
     gtk::Widget::set_default_direction(gtk::TextDirection::Ltr);
@@ -213,6 +261,7 @@ fn both_directions(f: impl Fn() -> Result<(), Failed>) -> Result<(), Failed> {
         Some(v) => std::env::set_var("LANGUAGE", v),
         None => std::env::remove_var("LANGUAGE"),
     }
+    forge_proto::i18n::init(&forge_gui::localedir());
     r
 }
 
@@ -242,10 +291,16 @@ fn t_keyboard_locale() -> Result<(), Failed> {
     )?;
     check(list.select("de_DE.UTF-8"), "de_DE.UTF-8 not offered")?;
     pump(50);
-    check(s.choices().locale == "de_DE.UTF-8", "locale choice not stored")?;
+    check(
+        s.choices().locale == "de_DE.UTF-8",
+        "locale choice not stored",
+    )?;
     check(p.choose_layout("de"), "layout de not offered")?;
     pump(50);
-    check(p.choose_variant("nodeadkeys"), "variant nodeadkeys not offered")?;
+    check(
+        p.choose_variant("nodeadkeys"),
+        "variant nodeadkeys not offered",
+    )?;
     pump(50);
     check(
         s.choices().layout == "de" && s.choices().variant == "nodeadkeys",
@@ -261,7 +316,10 @@ fn t_keyboard_locale() -> Result<(), Failed> {
         p.time_label().contains("Tokyo") && p.time_label().contains(':'),
         format!("local time line: {:?}", p.time_label()),
     )?;
-    check(p.complete(), format!("valid choices but incomplete: {:?}", p.problem_texts()))?;
+    check(
+        p.complete(),
+        format!("valid choices but incomplete: {:?}", p.problem_texts()),
+    )?;
     // A layout the system does not have is a problem shown on this screen.
     s.update(|c| c.layout = "no-such-layout".into());
     check(!p.complete(), "invalid layout accepted")?;
@@ -292,20 +350,32 @@ fn t_disk() -> Result<(), Failed> {
         nvme.contains("Samsung SSD 980 PRO") && nvme.contains("500") && nvme.contains("NVME"),
         format!("nvme row: {nvme}"),
     )?;
-    check(p.row_selectable("/dev/sdb"), "removable 64 GB disk should be selectable")?;
+    check(
+        p.row_selectable("/dev/sdb"),
+        "removable 64 GB disk should be selectable",
+    )?;
     let small = p.row_text("/dev/sdc").ok_or("small row missing")?;
     check(!p.row_selectable("/dev/sdc"), "2 GB disk must be refused")?;
-    check(small.contains("Too small"), format!("no reason on small disk: {small}"))?;
+    check(
+        small.contains("Too small"),
+        format!("no reason on small disk: {small}"),
+    )?;
     check(!p.row_selectable("/dev/sda"), "in-use disk must be refused")?;
     check(!p.choose("/dev/sdc"), "refused disk could be chosen")?;
-    check(p.boot_text().contains("detected"), format!("boot line: {}", p.boot_text()))?;
+    check(
+        p.boot_text().contains("detected"),
+        format!("boot line: {}", p.boot_text()),
+    )?;
     check(p.choose("/dev/nvme0n1"), "nvme not choosable")?;
     pump(50);
     check(s.choices().disk == "/dev/nvme0n1", "disk choice not stored")?;
     check(p.complete(), "complete expected after choosing a disk")?;
     p.set_boot_override(forge_proto::BootMode::Bios);
     pump(50);
-    check(s.choices().boot == forge_proto::BootMode::Bios, "boot override not stored")?;
+    check(
+        s.choices().boot == forge_proto::BootMode::Bios,
+        "boot override not stored",
+    )?;
     check(p.boot_text().contains("BIOS"), "override not shown")?;
     win.close();
     both_directions(|| {
@@ -324,11 +394,20 @@ fn t_user() -> Result<(), Failed> {
     check(!p.complete(), "empty user page complete")?;
     p.full_name_row().set_text("Alice Liddell");
     pump(20);
-    check(p.user_name_row().text() == "alice", format!("suggested {:?}", p.user_name_row().text()))?;
-    check(p.hostname_row().text() == "alice-pc", format!("host {:?}", p.hostname_row().text()))?;
+    check(
+        p.user_name_row().text() == "alice",
+        format!("suggested {:?}", p.user_name_row().text()),
+    )?;
+    check(
+        p.hostname_row().text() == "alice-pc",
+        format!("host {:?}", p.hostname_row().text()),
+    )?;
     p.password_row().set_text("abc");
     pump(20);
-    check(p.strength_text().contains("short"), format!("strength: {}", p.strength_text()))?;
+    check(
+        p.strength_text().contains("short"),
+        format!("strength: {}", p.strength_text()),
+    )?;
     check(!p.complete(), "short password accepted")?;
     p.password_row().set_text("Looking-Glass-1865");
     p.confirm_row().set_text("Looking-Glass-1866");
@@ -340,15 +419,24 @@ fn t_user() -> Result<(), Failed> {
     )?;
     p.confirm_row().set_text("Looking-Glass-1865");
     pump(20);
-    check(p.complete(), format!("valid user incomplete: {:?}", p.problem_texts()))?;
-    check(p.root_line().contains("same password as alice"), p.root_line())?;
+    check(
+        p.complete(),
+        format!("valid user incomplete: {:?}", p.problem_texts()),
+    )?;
+    check(
+        p.root_line().contains("same password as alice"),
+        p.root_line(),
+    )?;
     p.same_switch().set_active(false);
     pump(20);
     check(!p.complete(), "separate root without a password accepted")?;
     p.root_row().set_text("Another-Root-Secret-1");
     p.root_confirm_row().set_text("Another-Root-Secret-1");
     pump(20);
-    check(p.complete(), format!("separate root incomplete: {:?}", p.problem_texts()))?;
+    check(
+        p.complete(),
+        format!("separate root incomplete: {:?}", p.problem_texts()),
+    )?;
     p.hostname_row().set_text("Not A Valid Host!");
     pump(20);
     check(!p.complete(), "bad hostname accepted")?;
@@ -356,7 +444,10 @@ fn t_user() -> Result<(), Failed> {
     pump(20);
     check(p.complete(), "hostname fixed but incomplete")?;
     let io = s.io();
-    check(io.root_password.expose() == "Another-Root-Secret-1", "root password not in io")?;
+    check(
+        io.root_password.expose() == "Another-Root-Secret-1",
+        "root password not in io",
+    )?;
     win.close();
     both_directions(|| {
         window_shot(&state(), "user", "04-user", |w| {
@@ -377,17 +468,29 @@ fn t_packages() -> Result<(), Failed> {
     check(!p.complete(), "complete with no groups listed")?;
     s.set_groups(groups());
     pump(20);
-    check(p.group_locked("toolchain") && p.group_locked("core"), "required groups not locked on")?;
-    check(!p.set_group("core", false), "required group could be switched off")?;
+    check(
+        p.group_locked("toolchain") && p.group_locked("core"),
+        "required groups not locked on",
+    )?;
+    check(
+        !p.set_group("core", false),
+        "required group could be switched off",
+    )?;
     check(p.complete(), "default selection incomplete")?;
     let before = p.total_text();
     check(p.set_group("ai", true), "ai switch missing")?;
     pump(20);
-    check(s.choices().groups.contains(&"ai".to_string()), "ai not selected")?;
+    check(
+        s.choices().groups.contains(&"ai".to_string()),
+        "ai not selected",
+    )?;
     check(p.total_text() != before, "total did not change")?;
     // A 64 GB disk holds it; the 2 GB one would not.
     s.update(|c| c.disk = "/dev/sdb".into());
-    check(p.complete(), format!("64 GB disk refused: {:?}", p.problem_text()))?;
+    check(
+        p.complete(),
+        format!("64 GB disk refused: {:?}", p.problem_text()),
+    )?;
     s.set_disks(vec![DiskInfo {
         device: "/dev/sdb".into(),
         model: "Tiny".into(),
@@ -400,7 +503,9 @@ fn t_packages() -> Result<(), Failed> {
     pump(20);
     check(!p.complete(), "too much software for the disk accepted")?;
     check(
-        p.problem_text().map(|t| t.contains("too small")).unwrap_or(false),
+        p.problem_text()
+            .map(|t| t.contains("too small"))
+            .unwrap_or(false),
         format!("problem: {:?}", p.problem_text()),
     )?;
     let plan = s.plan();
@@ -430,7 +535,9 @@ fn t_confirm() -> Result<(), Failed> {
     )?;
     let disk = p.disk_text();
     check(
-        disk.contains("Samsung SSD 980 PRO") && disk.contains("500") && disk.contains("/dev/nvme0n1"),
+        disk.contains("Samsung SSD 980 PRO")
+            && disk.contains("500")
+            && disk.contains("/dev/nvme0n1"),
         format!("disk line: {disk}"),
     )?;
     let summary = p.summary();
@@ -444,7 +551,10 @@ fn t_confirm() -> Result<(), Failed> {
     p.install_button().emit_clicked();
     check(requested.get(), "Install did not request the install")?;
     s.update(|c| c.user_password_confirm = forge_proto::Secret::new("x"));
-    check(!p.install_button().is_sensitive(), "Install enabled with a problem")?;
+    check(
+        !p.install_button().is_sensitive(),
+        "Install enabled with a problem",
+    )?;
     win.close();
     both_directions(|| window_shot(&full_state(), "confirm", "06-confirm", |_| {}))
 }
@@ -470,13 +580,22 @@ fn t_progress() -> Result<(), Failed> {
     check(p.cancel_enabled(), "Cancel disabled during verify")?;
     progress_events(&p, 6);
     let st = p.phase_states();
-    check(st[0] == PhaseState::Done && st[4] == PhaseState::Done, format!("{st:?}"))?;
+    check(
+        st[0] == PhaseState::Done && st[4] == PhaseState::Done,
+        format!("{st:?}"),
+    )?;
     check(st[5] == PhaseState::Running, format!("{st:?}"))?;
-    check(!p.cancel_enabled(), "Cancel enabled while the disk is written")?;
+    check(
+        !p.cancel_enabled(),
+        "Cancel enabled while the disk is written",
+    )?;
     let status = p.status_text();
     check(status.contains("packages"), format!("status: {status}"))?;
     p.handle_event(&JobEvent::PhaseStarted("config".into(), 6));
-    check(p.status_text().contains("7"), format!("status: {}", p.status_text()))?;
+    check(
+        p.status_text().contains("7"),
+        format!("status: {}", p.status_text()),
+    )?;
     let f = p.fraction();
     p.handle_event(&JobEvent::Progress(0.1, String::new()));
     check(p.fraction() >= f, "progress went backwards")?;
@@ -515,12 +634,22 @@ fn t_done() -> Result<(), Failed> {
         false,
     );
     check(p.title().contains("Complete"), p.title())?;
-    check(p.warning_count() == 2, format!("{} warnings shown", p.warning_count()))?;
+    check(
+        p.warning_count() == 2,
+        format!("{} warnings shown", p.warning_count()),
+    )?;
     check(p.restart_visible(), "no Restart on success")?;
-    p.show_result(false, "mount", "virtual-fs: mount --bind /dev failed: EPERM\nfull detail here", &[], false);
+    p.show_result(
+        false,
+        "mount",
+        "virtual-fs: mount --bind /dev failed: EPERM\nfull detail here",
+        &[],
+        false,
+    );
     check(p.title().contains("Failed"), p.title())?;
     check(
-        p.description().contains(&forge_proto::Phase::VirtualFs.label()),
+        p.description()
+            .contains(&forge_proto::Phase::VirtualFs.label()),
         format!("failed phase not named: {}", p.description()),
     )?;
     check(p.detail_text().contains("full detail"), "detail missing")?;
@@ -587,7 +716,10 @@ fn t_integrity_paste_signal_and_menu() -> Result<(), Failed> {
     pump(300);
     check(d.mismatch_count() == 1, "mismatch not listed")?;
     let entry = d.entry();
-    let text = entry.delegate().and_downcast::<gtk::Text>().ok_or("no GtkText")?;
+    let text = entry
+        .delegate()
+        .and_downcast::<gtk::Text>()
+        .ok_or("no GtkText")?;
     entry.clipboard().set_text(PHRASE);
     pump(50);
     // Keyboard shortcut / context menu route: the paste-clipboard signal.
@@ -606,7 +738,10 @@ fn t_integrity_paste_signal_and_menu() -> Result<(), Failed> {
     let mut pos = 0;
     text.insert_text(PHRASE, &mut pos);
     pump(50);
-    check(entry.text().is_empty(), "insert_text without a key press got in")?;
+    check(
+        entry.text().is_empty(),
+        "insert_text without a key press got in",
+    )?;
     check(d.refused_count() > n, "insert_text not refused")?;
     // Drag and drop: no drop target left on the entry.
     for w in [text.upcast_ref::<gtk::Widget>(), entry.upcast_ref()] {
@@ -614,12 +749,18 @@ fn t_integrity_paste_signal_and_menu() -> Result<(), Failed> {
         for i in 0..c.n_items() {
             let item = c.item(i);
             check(
-                !item.as_ref().map(|o| o.is::<gtk::DropTarget>() || o.is::<gtk::DropTargetAsync>()).unwrap_or(false),
+                !item
+                    .as_ref()
+                    .map(|o| o.is::<gtk::DropTarget>() || o.is::<gtk::DropTargetAsync>())
+                    .unwrap_or(false),
                 "a drop target is still attached",
             )?;
         }
     }
-    check(!d.continue_button().is_sensitive(), "Continue enabled without the phrase")?;
+    check(
+        !d.continue_button().is_sensitive(),
+        "Continue enabled without the phrase",
+    )?;
     d.close();
     Ok(())
 }
@@ -638,8 +779,18 @@ fn t_integrity_x11_routes() -> Result<(), Failed> {
     entry.clipboard().set_text(PHRASE);
     entry.primary_clipboard().set_text(PHRASE);
     pump(100);
-    let focus = ["search", "--sync", "--name", "forge-integrity-test", "windowfocus", "--sync"];
-    check(xdotool(&focus).unwrap_or(false), "xdotool could not focus the dialog")?;
+    let focus = [
+        "search",
+        "--sync",
+        "--name",
+        "forge-integrity-test",
+        "windowfocus",
+        "--sync",
+    ];
+    check(
+        xdotool(&focus).unwrap_or(false),
+        "xdotool could not focus the dialog",
+    )?;
     pump(200);
     // Ctrl+V and Shift+Insert.
     let n = d.refused_count();
@@ -647,34 +798,58 @@ fn t_integrity_x11_routes() -> Result<(), Failed> {
     pump(300);
     xdotool(&["key", "shift+Insert"]);
     pump(300);
-    check(entry.text().is_empty(), format!("keyboard paste got in: {:?}", entry.text()))?;
+    check(
+        entry.text().is_empty(),
+        format!("keyboard paste got in: {:?}", entry.text()),
+    )?;
     check(d.refused_count() > n, "keyboard paste not refused")?;
     // Middle click on the entry.
     let n = d.refused_count();
-    let b = entry
-        .compute_bounds(&d)
-        .ok_or("entry bounds")?;
+    let b = entry.compute_bounds(&d).ok_or("entry bounds")?;
     let x = (b.x() + b.width() / 2.0) as i32;
     let y = (b.y() + b.height() / 2.0) as i32;
     let win_id = std::process::Command::new("xdotool")
         .args(["search", "--name", "forge-integrity-test"])
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_string())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
         .unwrap_or_default();
-    xdotool(&["mousemove", "--window", &win_id, &x.to_string(), &y.to_string(), "click", "2"]);
+    xdotool(&[
+        "mousemove",
+        "--window",
+        &win_id,
+        &x.to_string(),
+        &y.to_string(),
+        "click",
+        "2",
+    ]);
     pump(400);
-    check(entry.text().is_empty(), format!("middle click pasted: {:?}", entry.text()))?;
+    check(
+        entry.text().is_empty(),
+        format!("middle click pasted: {:?}", entry.text()),
+    )?;
     check(d.refused_count() > n, "middle click not refused")?;
     // Typing is the one accepted route.
     xdotool(&["type", "--delay", "10", PHRASE]);
     let typed = pump_until(10, || entry.text() == PHRASE);
     check(typed, format!("typed text: {:?}", entry.text()))?;
-    check(d.continue_button().is_sensitive(), "Continue not enabled after typing")?;
+    check(
+        d.continue_button().is_sensitive(),
+        "Continue not enabled after typing",
+    )?;
     let got = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
     let g = got.clone();
     d.connect_override(move |p| *g.borrow_mut() = p);
     d.continue_button().emit_clicked();
-    check(*got.borrow() == PHRASE, "override not emitted with the phrase")?;
+    check(
+        *got.borrow() == PHRASE,
+        "override not emitted with the phrase",
+    )?;
     d.close();
     Ok(())
 }
@@ -721,10 +896,16 @@ fn t_window_navigation() -> Result<(), Failed> {
     next(&w);
     check(w.current_screen() == "user", w.current_screen())?;
     next(&w);
-    check(w.current_screen() == "user", "Next passed an empty user page")?;
+    check(
+        w.current_screen() == "user",
+        "Next passed an empty user page",
+    )?;
     back(&w);
     check(w.current_screen() == "disk", "Back failed")?;
-    check(s.choices().disk == "/dev/nvme0n1", "Back lost the disk choice")?;
+    check(
+        s.choices().disk == "/dev/nvme0n1",
+        "Back lost the disk choice",
+    )?;
     next(&w);
     let user: UserPage = w.page("user").and_downcast().ok_or("user page")?;
     user.full_name_row().set_text("Alice Liddell");
@@ -737,7 +918,10 @@ fn t_window_navigation() -> Result<(), Failed> {
     check(w.current_screen() == "confirm", w.current_screen())?;
     back(&w);
     back(&w);
-    check(user.full_name_row().text() == "Alice Liddell", "Back lost the name")?;
+    check(
+        user.full_name_row().text() == "Alice Liddell",
+        "Back lost the name",
+    )?;
     screenshot(&w, "00-window-user")?;
     w.close();
     Ok(())
@@ -779,6 +963,8 @@ fn main() {
         let r = forge_gui::init();
         let _ = glib::dgettext(Some(forge_proto::i18n::DOMAIN), "Release");
         std::env::remove_var("LANGUAGE");
+        forge_proto::i18n::init(&forge_gui::localedir());
+        gtk::Widget::set_default_direction(gtk::TextDirection::Ltr);
         r
     } else {
         Err("no display".to_string())
@@ -802,8 +988,14 @@ fn main() {
         gui("confirm", t_confirm),
         gui("progress", t_progress),
         gui("done", t_done),
-        gui("integrity_paste_signal_menu_insert_drop", t_integrity_paste_signal_and_menu),
-        gui("integrity_keyboard_middle_click_typing", t_integrity_x11_routes),
+        gui(
+            "integrity_paste_signal_menu_insert_drop",
+            t_integrity_paste_signal_and_menu,
+        ),
+        gui(
+            "integrity_keyboard_middle_click_typing",
+            t_integrity_x11_routes,
+        ),
         gui("integrity_screenshot", t_integrity_screenshot),
         gui("window_navigation", t_window_navigation),
         Trial::test("pot_current", t_pot_current),

@@ -76,7 +76,13 @@ fn read_locales(path: &Path) -> std::io::Result<BTreeSet<String>> {
 
 fn read_layouts(path: &Path) -> std::io::Result<BTreeMap<String, LayoutInfo>> {
     let text = std::fs::read_to_string(path).map_err(|e| named_err(path, e))?;
-    let doc = roxmltree::Document::parse(&text).map_err(|e| named_err(path, e))?;
+    // evdev.xml carries a DOCTYPE line; roxmltree refuses DTDs unless told.
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let doc =
+        roxmltree::Document::parse_with_options(&text, options).map_err(|e| named_err(path, e))?;
     let mut out = BTreeMap::new();
     for layout in doc.descendants().filter(|n| n.has_tag_name("layout")) {
         let Some(ci) = child(layout, "configItem") else {
@@ -138,4 +144,24 @@ fn read_timezones(zoneinfo: &Path) -> std::io::Result<BTreeSet<String>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The live system's lists load (Debian's evdev.xml has a DOCTYPE).
+    #[test]
+    fn loads_the_live_system_lists() {
+        let paths = CatalogPaths::default();
+        if !paths.xkb_rules.exists() || !paths.supported_locales.exists() {
+            eprintln!("SKIP: xkb-data or locales not installed");
+            return;
+        }
+        let c = SystemCatalog::load().expect("system catalog loads");
+        assert!(c.layouts.contains_key("us"), "us layout present");
+        assert!(c.layouts["de"].variants.contains_key("nodeadkeys"));
+        assert!(c.locales.contains("en_US.UTF-8"));
+        assert!(c.timezones.contains("Europe/Berlin"));
+    }
 }

@@ -317,10 +317,13 @@ fn every_problem_at_once() {
     );
 }
 
+/// A change to a valid install_io.
+type IoEdit = fn(&mut InstallIo);
+
 #[test]
 fn install_io_rules() {
     assert!(validate_io(&good_io()).is_empty());
-    let cases: Vec<(fn(&mut InstallIo), Vec<&str>)> = vec![
+    let cases: Vec<(IoEdit, Vec<&str>)> = vec![
         (
             |io: &mut InstallIo| io.disk = String::new(),
             vec!["install_io.disk"],

@@ -32,7 +32,9 @@ pub struct TestPayload {
 impl TestPayload {
     /// `packages/<file>` of one archive.
     pub fn archive(&self, name: &str) -> PathBuf {
-        self.payload.join("packages").join(format!("{name}-1.0-1.igos.tar.gz"))
+        self.payload
+            .join("packages")
+            .join(format!("{name}-1.0-1.igos.tar.gz"))
     }
 
     /// Changes an archive after signing, so its SHA-256 no longer matches.
@@ -48,7 +50,9 @@ impl TestPayload {
 /// Three packages: `base-layout` and `busybox` (core, busybox depends on
 /// base-layout) and `hello` (base), signed by a fresh key.
 pub fn signed_payload() -> Result<TestPayload> {
-    let dir = tempfile::Builder::new().prefix("forge-payload-").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("forge-payload-")
+        .tempdir()?;
     let payload = dir.path().join("payload");
     let pkgs = payload.join("packages");
     testkit::make_package(
@@ -78,8 +82,10 @@ pub fn signed_payload() -> Result<TestPayload> {
         &[("usr/share/hello/greeting", b"hello\n")],
         None,
     );
-    let (secret, public) = testkit::generate_key(dir.path(), "FORGE test release key <release@test>");
-    forge_payload::build::build_payload(&payload, Some(&secret)).context("building the test payload")?;
+    let (secret, public) =
+        testkit::generate_key(dir.path(), "FORGE test release key <release@test>");
+    forge_payload::build::build_payload(&payload, Some(&secret))
+        .context("building the test payload")?;
     Ok(TestPayload {
         payload,
         keyring: public,
@@ -143,7 +149,10 @@ pub fn install(client: &mut Client, plan: &str, io: &str) -> Result<Value> {
 /// Waits for the `Finished` signal of `path`.
 pub fn finished(client: &mut Client, path: &str) -> Result<Value> {
     let path = path.to_string();
-    client.wait_signal(move |s| s["signal"] == "Finished" && s["path"] == path.as_str(), JOB_TIMEOUT)
+    client.wait_signal(
+        move |s| s["signal"] == "Finished" && s["path"] == path.as_str(),
+        JOB_TIMEOUT,
+    )
 }
 
 /// Skips (returns true after printing why) when the suites cannot run here.

@@ -33,7 +33,11 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     recheck_plan(ctx)?;
     let target = target::resolve(&ctx.config, &ctx.io.disk)
         .map_err(|p| problem(p.message.clone(), p.to_string()))?;
-    ctx.log_line(&format!("target {} ({:?})", target.path.display(), target.kind));
+    ctx.log_line(&format!(
+        "target {} ({:?})",
+        target.path.display(),
+        target.kind
+    ));
     ctx.progress(0.2, &tr("Checking the target disk"));
     check_not_in_use(&target)?;
     check_not_live_medium(&target)?;
@@ -65,7 +69,10 @@ fn recheck_plan(ctx: &mut JobContext) -> Result<(), PhaseError> {
     }
     let detail = crate::checks::problems_text(&problems);
     Err(problem(
-        trf("The plan is not valid: {problems}", &[("problems", &detail)]),
+        trf(
+            "The plan is not valid: {problems}",
+            &[("problems", &detail)],
+        ),
         detail.clone(),
     ))
 }
@@ -98,7 +105,9 @@ fn sysfs_dir(dev: (u64, u64)) -> Option<PathBuf> {
 
 /// The whole disk a device belongs to (itself when it is not a partition).
 fn whole_disk(dev: (u64, u64)) -> (u64, u64) {
-    let Some(dir) = sysfs_dir(dev) else { return dev };
+    let Some(dir) = sysfs_dir(dev) else {
+        return dev;
+    };
     if dir.join("partition").exists() {
         if let Some(parent) = dir.parent() {
             if let Ok(s) = std::fs::read_to_string(parent.join("dev")) {
@@ -114,7 +123,9 @@ fn whole_disk(dev: (u64, u64)) -> (u64, u64) {
 /// The disk and each of its partitions, with their names.
 fn disk_and_partitions(dev: (u64, u64)) -> Vec<((u64, u64), String)> {
     let mut out = vec![(dev, format!("{}:{}", dev.0, dev.1))];
-    let Some(dir) = sysfs_dir(dev) else { return out };
+    let Some(dir) = sysfs_dir(dev) else {
+        return out;
+    };
     if let Some(name) = dir.file_name() {
         out[0].1 = name.to_string_lossy().into_owned();
     }
@@ -122,7 +133,10 @@ fn disk_and_partitions(dev: (u64, u64)) -> Vec<((u64, u64), String)> {
         for e in rd.flatten() {
             let p = e.path();
             if p.join("partition").exists() {
-                if let Some(d) = std::fs::read_to_string(p.join("dev")).ok().and_then(|s| parse_dev(&s)) {
+                if let Some(d) = std::fs::read_to_string(p.join("dev"))
+                    .ok()
+                    .and_then(|s| parse_dev(&s))
+                {
                     out.push((d, e.file_name().to_string_lossy().into_owned()));
                 }
             }
@@ -164,7 +178,10 @@ fn check_not_in_use(target: &Target) -> Result<(), PhaseError> {
         TargetKind::ImageFile => {
             if let Some(loopdev) = loop_backing(&target.path) {
                 return Err(problem(
-                    trf("{disk} is in use (attached to {loop}).", &[("disk", &disk), ("loop", &loopdev)]),
+                    trf(
+                        "{disk} is in use (attached to {loop}).",
+                        &[("disk", &disk), ("loop", &loopdev)],
+                    ),
                     format!("{disk} is the backing file of {loopdev}"),
                 ));
             }
@@ -172,7 +189,10 @@ fn check_not_in_use(target: &Target) -> Result<(), PhaseError> {
         }
         TargetKind::BlockDevice => {
             let dev = dev_of(&target.path).ok_or_else(|| {
-                problem(trf("{disk} cannot be examined.", &[("disk", &disk)]), "stat failed")
+                problem(
+                    trf("{disk} cannot be examined.", &[("disk", &disk)]),
+                    "stat failed",
+                )
             })?;
             let members = disk_and_partitions(dev);
             let devs: HashSet<(u64, u64)> = members.iter().map(|(d, _)| *d).collect();
@@ -273,7 +293,11 @@ fn fs_minimum(fs: Option<Filesystem>) -> u64 {
 
 /// The bytes an install of `installed` package bytes needs on the disk.
 pub fn required_bytes(installed: u64, boot: BootMode, fs: Option<Filesystem>) -> u64 {
-    let boot_part = if boot == BootMode::Bios { BIOS_BOOT_SIZE } else { ESP_SIZE };
+    let boot_part = if boot == BootMode::Bios {
+        BIOS_BOOT_SIZE
+    } else {
+        ESP_SIZE
+    };
     let root = (installed + installed / 8 + ROOT_SLACK).max(fs_minimum(fs));
     TABLE_OVERHEAD + boot_part + root
 }
@@ -281,7 +305,10 @@ pub fn required_bytes(installed: u64, boot: BootMode, fs: Option<Filesystem>) ->
 fn check_size(ctx: &mut JobContext, target: &Target, boot: BootMode) -> Result<(), PhaseError> {
     let disk = target.path.display().to_string();
     let size = target::size_bytes(target).map_err(|e| {
-        problem(trf("{disk} cannot be examined.", &[("disk", &disk)]), format!("size of {disk}: {e}"))
+        problem(
+            trf("{disk} cannot be examined.", &[("disk", &disk)]),
+            format!("size of {disk}: {e}"),
+        )
     })?;
     // The size estimate reads the signature-checked index; when the payload
     // does not open, the verify phase reports why, and the size is checked
@@ -292,12 +319,16 @@ fn check_size(ctx: &mut JobContext, target: &Target, boot: BootMode) -> Result<(
     {
         Ok(pkgs) => pkgs.iter().map(|p| p.installed_size).sum(),
         Err(e) => {
-            ctx.log_line(&format!("size estimate without the payload (verify will report it): {e}"));
+            ctx.log_line(&format!(
+                "size estimate without the payload (verify will report it): {e}"
+            ));
             0
         }
     };
     let need = required_bytes(installed, boot, ctx.plan.filesystem_kind());
-    ctx.log_line(&format!("disk size {size} bytes, needed {need} (packages {installed})"));
+    ctx.log_line(&format!(
+        "disk size {size} bytes, needed {need} (packages {installed})"
+    ));
     if size < need {
         let (have, want) = (mib(size), mib(need));
         return Err(problem(
@@ -350,7 +381,10 @@ mod tests {
             eprintln!("SKIP: no /dev/block node for /");
             return;
         }
-        let t = Target { path: std::fs::canonicalize(&node).unwrap(), kind: TargetKind::BlockDevice };
+        let t = Target {
+            path: std::fs::canonicalize(&node).unwrap(),
+            kind: TargetKind::BlockDevice,
+        };
         assert!(check_not_in_use(&t).is_err());
         assert!(check_not_live_medium(&t).is_err());
     }

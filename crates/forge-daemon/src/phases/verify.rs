@@ -39,7 +39,10 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     let keyring = match Keyring::load(&keyring_path) {
         Ok(k) => k,
         Err(e) => {
-            audit(ctx, format!("KEYRING-FAILED {}: {e}", keyring_path.display()));
+            audit(
+                ctx,
+                format!("KEYRING-FAILED {}: {e}", keyring_path.display()),
+            );
             return Err(PhaseError::new(open_failure(&e), e.to_string()));
         }
     };
@@ -55,7 +58,10 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     let payload = match open_verified(&payload_dir, &keyring) {
         Ok(p) => p,
         Err(e) => {
-            audit(ctx, format!("SIGNATURE-FAILED {}: {e}", payload_dir.display()));
+            audit(
+                ctx,
+                format!("SIGNATURE-FAILED {}: {e}", payload_dir.display()),
+            );
             return Err(PhaseError::new(open_failure(&e), e.to_string()));
         }
     };
@@ -78,7 +84,10 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     let n = packages.len().to_string();
     ctx.progress(
         0.1,
-        &trf("Checking {count} packages against their signed checksums", &[("count", &n)]),
+        &trf(
+            "Checking {count} packages against their signed checksums",
+            &[("count", &n)],
+        ),
     );
     let report = payload.verify_archives(&packages);
     for line in report.audit_lines() {
@@ -88,7 +97,10 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         let mismatches = report.mismatches();
         audit(
             ctx,
-            format!("INTEGRITY-FAILED {} file(s); awaiting a decision", mismatches.len()),
+            format!(
+                "INTEGRITY-FAILED {} file(s); awaiting a decision",
+                mismatches.len()
+            ),
         );
         match ctx.await_integrity_decision(mismatches) {
             IntegrityDecision::Override => {
@@ -101,7 +113,10 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
                 ));
             }
             IntegrityDecision::Cancel => {
-                audit(ctx, "CANCELLED at the integrity failure; nothing was written".into());
+                audit(
+                    ctx,
+                    "CANCELLED at the integrity failure; nothing was written".into(),
+                );
                 ctx.cancel.cancel();
                 return Err(PhaseError::new(
                     tr("Cancelled: packages failed verification. Nothing was written."),

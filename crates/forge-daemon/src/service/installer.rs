@@ -37,7 +37,9 @@ fn busy() -> ForgeError {
 }
 
 fn failed() -> ForgeError {
-    ForgeError::Failed(tr("The installer could not start the installation. The system log has details."))
+    ForgeError::Failed(tr(
+        "The installer could not start the installation. The system log has details.",
+    ))
 }
 
 #[zbus::interface(name = "org.intergenos.Forge1.Installer")]
@@ -53,7 +55,9 @@ impl Installer {
             Ok(d) => Ok(d.iter().map(|d| d.to_dbus()).collect()),
             Err(detail) => {
                 tracing::error!(%detail, "ListDisks failed");
-                Err(ForgeError::Failed(tr("The installer could not list the disks.")))
+                Err(ForgeError::Failed(tr(
+                    "The installer could not list the disks.",
+                )))
             }
         }
     }
@@ -86,7 +90,10 @@ impl Installer {
             .await
             .unwrap_or_else(|e| {
                 tracing::error!("validation crashed: {e}");
-                vec![Problem::new("", tr("The installer could not check the plan."))]
+                vec![Problem::new(
+                    "",
+                    tr("The installer could not check the plan."),
+                )]
             });
         problems.into_iter().map(|p| (p.field, p.message)).collect()
     }
@@ -131,7 +138,12 @@ impl Installer {
             tracing::error!(path = %self.config.accepted_plan.display(), "writing the accepted plan: {e}");
             return Err(failed());
         }
-        let shared = Arc::new(JobShared::new(id, caller.clone(), Arc::clone(&self.config), cancel));
+        let shared = Arc::new(JobShared::new(
+            id,
+            caller.clone(),
+            Arc::clone(&self.config),
+            cancel,
+        ));
         let path = format!("{JOB_PATH_PREFIX}/{id}");
         let object_path = OwnedObjectPath::try_from(path.clone()).map_err(|e| {
             tracing::error!("job path {path}: {e}");

@@ -115,7 +115,13 @@ impl JobReporter {
     }
 
     /// The job's last word: final state, then `Finished`.
-    pub fn finish(&self, state: JobState, phase_completed: String, error: String, warnings: Vec<String>) {
+    pub fn finish(
+        &self,
+        state: JobState,
+        phase_completed: String,
+        error: String,
+        warnings: Vec<String>,
+    ) {
         {
             let mut s = self.shared.status();
             s.state = state;
@@ -176,7 +182,11 @@ impl Reporter for JobReporter {
             s.state = JobState::AwaitingOverride;
             s.decision = Some(tx);
         }
-        tracing::warn!(job = self.shared.id, count = mismatches.len(), "integrity failure: awaiting an override or a cancel");
+        tracing::warn!(
+            job = self.shared.id,
+            count = mismatches.len(),
+            "integrity failure: awaiting an override or a cancel"
+        );
         self.send(JobEvent::IntegrityFailed(
             mismatches,
             self.shared.config.override_phrase.clone(),

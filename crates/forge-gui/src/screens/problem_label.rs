@@ -17,7 +17,9 @@ pub fn show_problems(
 ) -> bool {
     let msgs: Vec<&str> = problems
         .iter()
-        .filter(|p| field.is_empty() || p.field == field || p.field.starts_with(&format!("{field}.")))
+        .filter(|p| {
+            field.is_empty() || p.field == field || p.field.starts_with(&format!("{field}."))
+        })
         .map(|p| p.message.as_str())
         .collect();
     let text = msgs.join("\n");

@@ -164,13 +164,14 @@ impl ConfirmPage {
         };
         imp.user_row.set_subtitle(&glib::markup_escape_text(&trf(
             "{full_name} ({name}), {role}",
-            &[("full_name", &c.full_name), ("name", &c.user_name), ("role", &role)],
+            &[
+                ("full_name", &c.full_name),
+                ("name", &c.user_name),
+                ("role", &role),
+            ],
         )));
         imp.root_row.set_subtitle(&if c.root_same_as_user {
-            trf(
-                "Same as {name}'s password",
-                &[("name", &c.user_name)],
-            )
+            trf("Same as {name}'s password", &[("name", &c.user_name)])
         } else {
             tr("Its own password")
         });
@@ -290,7 +291,12 @@ impl ConfirmPage {
             &imp.boot_row,
         ]
         .iter()
-        .map(|r| (r.title().to_string(), r.subtitle().unwrap_or_default().to_string()))
+        .map(|r| {
+            (
+                r.title().to_string(),
+                r.subtitle().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
     }
 }

@@ -149,14 +149,20 @@ impl DiskPage {
         let w = self.downgrade();
         imp.boot_combo.connect_selected_notify(move |c| {
             if let Some(p) = w.upgrade() {
-                let mode = BOOT_MODES.get(c.selected() as usize).copied().unwrap_or_default();
+                let mode = BOOT_MODES
+                    .get(c.selected() as usize)
+                    .copied()
+                    .unwrap_or_default();
                 p.state().update(|ch| ch.boot = mode);
             }
         });
         let w = self.downgrade();
         imp.fs_combo.connect_selected_notify(move |c| {
             if let Some(p) = w.upgrade() {
-                let fs = FILESYSTEMS.get(c.selected() as usize).copied().unwrap_or_default();
+                let fs = FILESYSTEMS
+                    .get(c.selected() as usize)
+                    .copied()
+                    .unwrap_or_default();
                 p.state().update(|ch| ch.filesystem = fs);
             }
         });
@@ -173,7 +179,8 @@ impl DiskPage {
         let disks = state.disks();
         let required = state.required_bytes();
         let chosen = state.choices().disk.clone();
-        imp.empty_label.set_visible(disks.is_empty() && !imp.error_label.is_visible());
+        imp.empty_label
+            .set_visible(disks.is_empty() && !imp.error_label.is_visible());
         imp.disk_list.set_visible(!disks.is_empty());
         let mut group: Option<gtk::CheckButton> = None;
         for d in &disks {
@@ -231,10 +238,13 @@ impl DiskPage {
             .build();
         let radio = gtk::CheckButton::new();
         radio.set_valign(gtk::Align::Center);
-        crate::a11y::set_label(&radio, &trf(
-            "{model}, {size}",
-            &[("model", &title), ("size", &util::format_size(d.size))],
-        ));
+        crate::a11y::set_label(
+            &radio,
+            &trf(
+                "{model}, {size}",
+                &[("model", &title), ("size", &util::format_size(d.size))],
+            ),
+        );
         row.add_prefix(&radio);
         row.set_activatable_widget(Some(&radio));
         let icon = if d.removable {
@@ -353,7 +363,11 @@ impl DiskPage {
     }
 
     pub fn boot_text(&self) -> String {
-        self.imp().boot_row.subtitle().unwrap_or_default().to_string()
+        self.imp()
+            .boot_row
+            .subtitle()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub fn set_boot_override(&self, mode: BootMode) {

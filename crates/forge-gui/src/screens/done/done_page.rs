@@ -144,11 +144,16 @@ impl DonePage {
                 } else {
                     None
                 });
-            let phase = failed.map(|p| p.label()).unwrap_or_else(|| tr("Unknown step"));
+            let phase = failed
+                .map(|p| p.label())
+                .unwrap_or_else(|| tr("Unknown step"));
             imp.status.set_icon_name(Some("dialog-error-symbolic"));
             imp.status.set_title(&tr("Installation Failed"));
             let short = error.lines().next().unwrap_or("").trim();
-            let mut desc = trf("The installation stopped at: {phase}.", &[("phase", &phase)]);
+            let mut desc = trf(
+                "The installation stopped at: {phase}.",
+                &[("phase", &phase)],
+            );
             if !short.is_empty() {
                 desc.push('\n');
                 desc.push_str(&glib::markup_escape_text(short));
@@ -190,7 +195,11 @@ impl DonePage {
         self.imp().status.title().to_string()
     }
     pub fn description(&self) -> String {
-        self.imp().status.description().unwrap_or_default().to_string()
+        self.imp()
+            .status
+            .description()
+            .unwrap_or_default()
+            .to_string()
     }
     pub fn detail_text(&self) -> String {
         self.imp().detail_label.text().to_string()

@@ -142,16 +142,17 @@ impl IntegrityDialog {
             imp.mismatch_list.append(&row);
         }
         imp.phrase_label.set_text(phrase);
-        crate::a11y::set_label(&*imp.phrase_label, &trf(
-                "Phrase to type: {phrase}",
-                &[("phrase", phrase)],
-            ));
+        crate::a11y::set_label(
+            &*imp.phrase_label,
+            &trf("Phrase to type: {phrase}", &[("phrase", phrase)]),
+        );
         let guard = PasteGuard::install(&imp.phrase_entry);
         let w = self.downgrade();
         guard.connect_refused(move || {
             if let Some(d) = w.upgrade() {
                 d.imp().refused_label.set_visible(true);
-                crate::a11y::set_description(&*d.imp().refused_label, 
+                crate::a11y::set_description(
+                    &*d.imp().refused_label,
                     &tr("Pasting is not allowed here. Type the phrase."),
                 );
             }

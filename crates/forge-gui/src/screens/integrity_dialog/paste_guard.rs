@@ -85,7 +85,10 @@ impl PasteGuard {
             let ch = if state.intersects(mods) {
                 None
             } else {
-                keyval.to_unicode().filter(|c| !c.is_control()).map(String::from)
+                keyval
+                    .to_unicode()
+                    .filter(|c| !c.is_control())
+                    .map(String::from)
             };
             *p.borrow_mut() = ch;
             let p = p.clone();

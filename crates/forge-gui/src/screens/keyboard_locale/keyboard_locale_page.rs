@@ -191,16 +191,18 @@ impl KeyboardLocalePage {
         let descs: Vec<&str> = layouts.iter().map(|(_, d)| d.as_str()).collect();
         imp.layout_dropdown
             .set_model(Some(&gtk::StringList::new(&descs)));
-        imp.layout_dropdown.set_expression(Some(gtk::PropertyExpression::new(
-            gtk::StringObject::static_type(),
-            gtk::Expression::NONE,
-            "string",
-        )));
-        imp.variant_dropdown.set_expression(Some(gtk::PropertyExpression::new(
-            gtk::StringObject::static_type(),
-            gtk::Expression::NONE,
-            "string",
-        )));
+        imp.layout_dropdown
+            .set_expression(Some(gtk::PropertyExpression::new(
+                gtk::StringObject::static_type(),
+                gtk::Expression::NONE,
+                "string",
+            )));
+        imp.variant_dropdown
+            .set_expression(Some(gtk::PropertyExpression::new(
+                gtk::StringObject::static_type(),
+                gtk::Expression::NONE,
+                "string",
+            )));
         *imp.layout_names.borrow_mut() = layouts.into_iter().map(|(n, _)| n).collect();
         let w = self.downgrade();
         imp.layout_dropdown.connect_selected_notify(move |dd| {
@@ -208,7 +210,12 @@ impl KeyboardLocalePage {
             if p.imp().updating.get() {
                 return;
             }
-            let name = p.imp().layout_names.borrow().get(dd.selected() as usize).cloned();
+            let name = p
+                .imp()
+                .layout_names
+                .borrow()
+                .get(dd.selected() as usize)
+                .cloned();
             if let Some(name) = name {
                 p.state().update(|c| {
                     c.layout = name;
@@ -224,7 +231,12 @@ impl KeyboardLocalePage {
             if p.imp().updating.get() {
                 return;
             }
-            let name = p.imp().variant_names.borrow().get(dd.selected() as usize).cloned();
+            let name = p
+                .imp()
+                .variant_names
+                .borrow()
+                .get(dd.selected() as usize)
+                .cloned();
             if let Some(name) = name {
                 p.state().update(|c| c.variant = name);
                 p.apply_session_keyboard();
@@ -292,7 +304,10 @@ impl KeyboardLocalePage {
         let Some(src) = gio::SettingsSchemaSource::default() else {
             return;
         };
-        if src.lookup("org.gnome.desktop.input-sources", true).is_none() {
+        if src
+            .lookup("org.gnome.desktop.input-sources", true)
+            .is_none()
+        {
             return;
         }
         let (layout, variant) = {
@@ -367,7 +382,12 @@ impl KeyboardLocalePage {
 
     /// Selects a layout by name as a person would in the drop-down.
     pub fn choose_layout(&self, name: &str) -> bool {
-        let pos = self.imp().layout_names.borrow().iter().position(|n| n == name);
+        let pos = self
+            .imp()
+            .layout_names
+            .borrow()
+            .iter()
+            .position(|n| n == name);
         match pos {
             Some(p) => {
                 self.imp().layout_dropdown.set_selected(p as u32);
@@ -379,7 +399,12 @@ impl KeyboardLocalePage {
 
     /// Selects a variant of the current layout by name.
     pub fn choose_variant(&self, name: &str) -> bool {
-        let pos = self.imp().variant_names.borrow().iter().position(|n| n == name);
+        let pos = self
+            .imp()
+            .variant_names
+            .borrow()
+            .iter()
+            .position(|n| n == name);
         match pos {
             Some(p) => {
                 self.imp().variant_dropdown.set_selected(p as u32);

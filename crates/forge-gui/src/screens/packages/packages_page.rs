@@ -136,9 +136,7 @@ impl PackagesPage {
                 l.add_css_class("dim-label");
                 l.set_valign(gtk::Align::Center);
                 row.add_suffix(&l);
-                crate::a11y::set_description(&sw, &tr(
-                    "Required: always installed",
-                ));
+                crate::a11y::set_description(&sw, &tr("Required: always installed"));
             }
             row.add_suffix(&sw);
             row.set_activatable_widget(Some(&sw));
@@ -169,7 +167,10 @@ impl PackagesPage {
         let state = self.state();
         let groups = state.groups();
         let selected = state.choices().groups.clone();
-        let chosen: Vec<_> = groups.iter().filter(|g| selected.contains(&g.name)).collect();
+        let chosen: Vec<_> = groups
+            .iter()
+            .filter(|g| selected.contains(&g.name))
+            .collect();
         let download: u64 = chosen.iter().map(|g| g.download_size).sum();
         let installed: u64 = chosen.iter().map(|g| g.installed_size).sum();
         let count: u32 = chosen.iter().map(|g| g.packages).sum();
@@ -238,7 +239,11 @@ impl PackagesPage {
     }
 
     pub fn total_text(&self) -> String {
-        self.imp().total_row.subtitle().unwrap_or_default().to_string()
+        self.imp()
+            .total_row
+            .subtitle()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub fn problem_text(&self) -> Option<String> {

@@ -132,7 +132,10 @@ impl ProgressPage {
             row.add_prefix(&icon);
             row.set_subtitle(&PhaseState::Pending.text());
             p.imp().phase_list.append(&row);
-            p.imp().rows.borrow_mut().push((row, icon, PhaseState::Pending));
+            p.imp()
+                .rows
+                .borrow_mut()
+                .push((row, icon, PhaseState::Pending));
         }
         let w = p.downgrade();
         p.imp().cancel_button.connect_clicked(move |b| {
@@ -207,13 +210,18 @@ impl ProgressPage {
                 let i = Phase::from_name(name).map(|p| p.index()).unwrap_or(*idx) as usize;
                 for j in 0..i {
                     let st = imp.rows.borrow().get(j).map(|r| r.2);
-                    if matches!(st, Some(PhaseState::Pending | PhaseState::Running | PhaseState::Waiting)) {
+                    if matches!(
+                        st,
+                        Some(PhaseState::Pending | PhaseState::Running | PhaseState::Waiting)
+                    ) {
                         self.set_row(j, PhaseState::Done);
                     }
                 }
                 self.set_row(i, PhaseState::Running);
                 imp.current.set(Some(i));
-                let label = Phase::from_name(name).map(|p| p.label()).unwrap_or_else(|| name.clone());
+                let label = Phase::from_name(name)
+                    .map(|p| p.label())
+                    .unwrap_or_else(|| name.clone());
                 let text = trf(
                     "Step {n} of {total}: {phase}",
                     &[

@@ -127,7 +127,8 @@ impl UserPage {
         imp.admin_switch.set_active(c.admin);
         imp.same_switch.set_active(c.root_same_as_user);
         imp.root_row.set_text(c.root_password.expose());
-        imp.root_confirm_row.set_text(c.root_password_confirm.expose());
+        imp.root_confirm_row
+            .set_text(c.root_password_confirm.expose());
         imp.hostname_row.set_text(&c.hostname);
         imp.updating.set(false);
     }
@@ -142,7 +143,8 @@ impl UserPage {
             }
             let full = e.text().to_string();
             p.touch(TOUCH_FULL_NAME);
-            let suggested = (!p.imp().user_name_edited.get()).then(|| util::suggest_user_name(&full));
+            let suggested =
+                (!p.imp().user_name_edited.get()).then(|| util::suggest_user_name(&full));
             p.state().update(|c| c.full_name = full);
             if let Some(u) = suggested {
                 p.imp().updating.set(true);
@@ -161,20 +163,21 @@ impl UserPage {
             p.touch(&["user.name", "hostname"]);
             p.set_user_name(e.text().to_string());
         });
-        let secret_field = |row: &adw::PasswordEntryRow,
-                            field: &'static str,
-                            set: fn(&mut crate::state::Choices, Secret)| {
-            let w = self.downgrade();
-            row.connect_changed(move |e| {
-                let Some(p) = w.upgrade() else { return };
-                if p.imp().updating.get() {
-                    return;
-                }
-                p.touch(&[field]);
-                let s = Secret::new(e.text().to_string());
-                p.state().update(|c| set(c, s));
-            });
-        };
+        let secret_field =
+            |row: &adw::PasswordEntryRow,
+             field: &'static str,
+             set: fn(&mut crate::state::Choices, Secret)| {
+                let w = self.downgrade();
+                row.connect_changed(move |e| {
+                    let Some(p) = w.upgrade() else { return };
+                    if p.imp().updating.get() {
+                        return;
+                    }
+                    p.touch(&[field]);
+                    let s = Secret::new(e.text().to_string());
+                    p.state().update(|c| set(c, s));
+                });
+            };
         secret_field(&imp.password_row, "install_io.user_password", |c, s| {
             c.user_password = s
         });
@@ -184,9 +187,11 @@ impl UserPage {
         secret_field(&imp.root_row, "install_io.root_password", |c, s| {
             c.root_password = s
         });
-        secret_field(&imp.root_confirm_row, fields::ROOT_PASSWORD_CONFIRM, |c, s| {
-            c.root_password_confirm = s
-        });
+        secret_field(
+            &imp.root_confirm_row,
+            fields::ROOT_PASSWORD_CONFIRM,
+            |c, s| c.root_password_confirm = s,
+        );
         let w = self.downgrade();
         imp.admin_switch.connect_active_notify(move |s| {
             if let Some(p) = w.upgrade() {
@@ -258,7 +263,12 @@ impl UserPage {
         imp.root_row.set_visible(!same);
         imp.root_confirm_row.set_visible(!same);
 
-        let mut problems = state.problems_for(&["user", "hostname", "install_io.user_password", "install_io.root_password"]);
+        let mut problems = state.problems_for(&[
+            "user",
+            "hostname",
+            "install_io.user_password",
+            "install_io.root_password",
+        ]);
         if same {
             problems.retain(|p| !p.field.starts_with("install_io.root_password"));
         }
@@ -280,12 +290,18 @@ impl UserPage {
             "",
         );
         for (row, field) in [
-            (imp.full_name_row.upcast_ref::<gtk::Widget>(), "user.full_name"),
+            (
+                imp.full_name_row.upcast_ref::<gtk::Widget>(),
+                "user.full_name",
+            ),
             (imp.user_name_row.upcast_ref(), "user.name"),
             (imp.password_row.upcast_ref(), "install_io.user_password"),
             (imp.confirm_row.upcast_ref(), fields::USER_PASSWORD_CONFIRM),
             (imp.root_row.upcast_ref(), "install_io.root_password"),
-            (imp.root_confirm_row.upcast_ref(), fields::ROOT_PASSWORD_CONFIRM),
+            (
+                imp.root_confirm_row.upcast_ref(),
+                fields::ROOT_PASSWORD_CONFIRM,
+            ),
             (imp.hostname_row.upcast_ref(), "hostname"),
         ] {
             let has = problems.iter().any(|p| p.field == field);
@@ -348,14 +364,22 @@ impl UserPage {
         self.imp().strength_label.text().to_string()
     }
     pub fn root_line(&self) -> String {
-        self.imp().same_row.subtitle().unwrap_or_default().to_string()
+        self.imp()
+            .same_row
+            .subtitle()
+            .unwrap_or_default()
+            .to_string()
     }
     pub fn problem_texts(&self) -> Vec<String> {
         let imp = self.imp();
-        [&imp.account_problem, &imp.root_problem, &imp.hostname_problem]
-            .iter()
-            .filter(|l| l.is_visible())
-            .map(|l| l.text().to_string())
-            .collect()
+        [
+            &imp.account_problem,
+            &imp.root_problem,
+            &imp.hostname_problem,
+        ]
+        .iter()
+        .filter(|l| l.is_visible())
+        .map(|l| l.text().to_string())
+        .collect()
     }
 }

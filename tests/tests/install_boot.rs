@@ -1,0 +1,290 @@
+//! End to end: `forgectl install` through the daemon (private bus, real
+//! polkitd) of the boot test payload (real Debian kernel, busybox, GRUB,
+//! shim) into a disk image, EFI and BIOS; the installed system's pkm
+//! database must list every deployed package; then each image boots under
+//! QEMU (TCG) and the marker printed by its init must show the planned
+//! hostname, user (hashed password) and timezone. Secure Boot: OVMF with
+//! the MOK FORGE generated pre-enrolled boots to the marker; the same disk
+//! with GRUB signed by another key is refused (Security Violation).
+//!
+//! Needs root, dbus-daemon, polkitd, QEMU, OVMF; build the binaries first:
+//! `cargo build -p forge-daemon -p forge-cli`.
+
+mod daemon_common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use daemon_common::{ROOT_PW, USER_PW};
+use forge_tests::daemon::{built_binary, DaemonOptions};
+use forge_tests::env::ForgeEnv;
+use forge_tests::qemu::{self, BootMode, BootOutcome, BootResult};
+use forge_tests::test_payload::{boot_payload, BootPayload};
+use forge_tests::users::{self, run_as};
+
+const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
+
+fn skip_reason(mode: &BootMode) -> Option<String> {
+    forge_tests::env::skip_reason().or_else(|| qemu::missing_prerequisite(mode))
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An image FORGE installed; the environment is gone (daemon stopped).
+struct Installed {
+    dir: tempfile::TempDir,
+    image: PathBuf,
+}
+
+fn plan(boot: &str, host: &str, user: &str, tz: &str) -> String {
+    format!(
+        "version: 1\nhostname: {host}\nlocale: en_US.UTF-8\nkeyboard: {{ layout: us, variant: \"\" }}\n\
+         timezone: {tz}\nboot: {boot}\nfilesystem: ext4\n\
+         user: {{ name: {user}, full_name: Test User, admin: true }}\n\
+         package_groups: [core, base]\nservices: []\n"
+    )
+}
+
+/// `forgectl install` of the boot payload into a fresh 2 GiB image.
+fn forge_install(payload: &BootPayload, boot: &str, host: &str, user: &str, tz: &str) -> Installed {
+    let env = ForgeEnv::start(DaemonOptions {
+        payload: Some(payload.dir.clone()),
+        keyring: Some(payload.keyring.clone()),
+        ..DaemonOptions::default()
+    })
+    .expect("starting bus, polkitd and the daemon");
+    let img = env.daemon.create_image("disk.img", 2 << 30).expect("image");
+    let files = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(files.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let write = |name: &str, content: &str| -> String {
+        let p = files.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let plan = write("plan.yaml", &plan(boot, host, user, tz));
+    let rp = write("root.pw", ROOT_PW);
+    let up = write("user.pw", USER_PW);
+    let bin = built_binary("forgectl").expect("forgectl built");
+    let started = std::time::Instant::now();
+    let out = run_as(&users::permitted().unwrap(), &env.bus, &bin, &[
+        "install",
+        &plan,
+        "--disk",
+        &img.to_string_lossy(),
+        "--root-password-file",
+        &rp,
+        "--user-password-file",
+        &up,
+    ])
+    .stdin(std::process::Stdio::null())
+    .output()
+    .expect("running forgectl");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    let log = env.daemon.log();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "forgectl install failed\nstdout:\n{stdout}\nstderr:\n{stderr}\ndaemon log:\n{log}"
+    );
+    eprintln!("forge install {boot}: {:.1?}", started.elapsed());
+    for secret in [ROOT_PW, USER_PW] {
+        assert!(!stdout.contains(secret) && !stderr.contains(secret) && !log.contains(secret));
+    }
+    let out = Command::new("losetup").arg("-j").arg(&img).output().unwrap();
+    assert!(out.stdout.is_empty(), "loop device left attached");
+    // Keep the image beyond the daemon's temp dir.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let image = dir.path().join("disk.img");
+    std::fs::rename(&img, &image)
+        .or_else(|_| std::fs::copy(&img, &image).map(|_| ()))
+        .expect("moving the image");
+    drop(env);
+    Installed { dir, image }
+}
+
+/// The names under the installed system's pkm database, read from the
+/// image's root partition (partition 2) mounted read-only in a private
+/// mount namespace.
+fn pkm_packages(image: &Path) -> Vec<String> {
+    let image = image.to_path_buf();
+    std::thread::spawn(move || {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).expect("unshare");
+        nix::mount::mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .expect("private /");
+        let dev = run(Command::new("losetup").args(["-r", "--find", "--show", "--partscan"]).arg(&image));
+        let dev = dev.trim().to_string();
+        let _ = Command::new("partx").arg("-u").arg(&dev).status();
+        let part = format!("{dev}p2");
+        for _ in 0..100 {
+            if Path::new(&part).exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mnt = tempfile::tempdir().unwrap();
+        let r = nix::mount::mount(
+            Some(part.as_str()),
+            mnt.path(),
+            Some("ext4"),
+            nix::mount::MsFlags::MS_RDONLY,
+            None::<&str>,
+        );
+        let names = r.as_ref().ok().map(|_| {
+            let mut v: Vec<String> = std::fs::read_dir(mnt.path().join(forge_payload::PKM_DB_DIR))
+                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            v.sort();
+            v
+        });
+        if r.is_ok() {
+            let _ = nix::mount::umount2(mnt.path(), nix::mount::MntFlags::MNT_DETACH);
+        }
+        let _ = Command::new("losetup").arg("-d").arg(&dev).status();
+        names.unwrap_or_else(|| panic!("mounting {part}: {r:?}"))
+    })
+    .join()
+    .expect("inspect thread")
+}
+
+/// Every package the plan's groups resolve to in the payload.
+fn expected_packages(payload: &BootPayload) -> Vec<String> {
+    let kr = forge_payload::Keyring::load(&payload.keyring).expect("keyring");
+    let p = forge_payload::open_verified(&payload.dir, &kr).expect("payload");
+    let mut v: Vec<String> = p
+        .resolve_groups(&["core".to_string(), "base".to_string()])
+        .expect("groups")
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    v.sort();
+    v
+}
+
+fn boot(image: &Path, mode: BootMode, what: &str) -> BootResult {
+    let r = qemu::boot(image, mode, BOOT_TIMEOUT).expect("start QEMU");
+    eprintln!("boot {what}: {:?} after {:.1?}", r.outcome, r.elapsed);
+    r
+}
+
+fn assert_marker(r: &BootResult, host: &str, user: &str, tz: &str) {
+    assert_eq!(r.outcome, BootOutcome::MarkerSeen, "no boot marker; console tail:\n{}", r.log_tail(4000));
+    let f = r.marker_fields();
+    assert_eq!(f.get("hostname").map(String::as_str), Some(host), "marker {:?}", r.marker);
+    assert_eq!(f.get("user").cloned(), Some(format!("{user}:hashed")), "marker {:?}", r.marker);
+    let link = f.get("tz").cloned().unwrap_or_default();
+    assert!(link.ends_with(&format!("usr/share/zoneinfo/{tz}")), "marker {:?}", r.marker);
+    assert_eq!(f.get("fstab_root").map(String::as_str), Some("yes"), "marker {:?}", r.marker);
+    assert_eq!(f.get("hook").map(String::as_str), Some("yes"), "marker {:?}", r.marker);
+}
+
+#[test]
+fn efi_forge_install_boots_and_registers_every_package() {
+    if let Some(why) = skip_reason(&BootMode::Efi) {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    let payload = boot_payload();
+    let inst = forge_install(&payload, "efi", "forge-efi", "alice", "Europe/Berlin");
+    assert_eq!(pkm_packages(&inst.image), expected_packages(&payload), "pkm database");
+    let r = boot(&inst.image, BootMode::Efi, "efi");
+    assert_marker(&r, "forge-efi", "alice", "Europe/Berlin");
+}
+
+#[test]
+fn bios_forge_install_boots_and_registers_every_package() {
+    if let Some(why) = skip_reason(&BootMode::Bios) {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    let payload = boot_payload();
+    let inst = forge_install(&payload, "bios", "forge-bios", "bob", "Asia/Tokyo");
+    assert_eq!(pkm_packages(&inst.image), expected_packages(&payload), "pkm database");
+    let r = boot(&inst.image, BootMode::Bios, "bios");
+    assert_marker(&r, "forge-bios", "bob", "Asia/Tokyo");
+}
+
+/// Byte offset of the ESP (partition 1) inside the image.
+fn esp_offset(image: &Path) -> u64 {
+    let start = run(Command::new("partx").args(["-g", "-o", "START", "-n", "1"]).arg(image));
+    start.trim().parse::<u64>().expect("partx START") * 512
+}
+
+fn mtools_fat(image: &Path) -> String {
+    format!("{}@@{}", image.display(), esp_offset(image))
+}
+
+#[test]
+fn secure_boot_accepts_forges_mok_and_refuses_another_key() {
+    let probe = BootMode::SecureBoot { vars: PathBuf::new() };
+    if let Some(why) = skip_reason(&probe) {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    let payload = boot_payload();
+    let inst = forge_install(&payload, "efi", "forge-sb", "carol", "America/New_York");
+    let w = inst.dir.path();
+    let fat = mtools_fat(&inst.image);
+    // The MOK FORGE generated for this machine, as it put it on the ESP.
+    let mok = w.join("MOK.der");
+    run(Command::new("mcopy").env("MTOOLS_SKIP_CHECK", "1").args(["-n", "-i", &fat, "::/MOK.der"]).arg(&mok));
+    let vars = w.join("OVMF_VARS_MOK.fd");
+    qemu::secure_boot_vars_with_mok(&mok, &vars).expect("enrolling the MOK into the variable store");
+    let r = boot(&inst.image, BootMode::SecureBoot { vars: vars.clone() }, "secure boot");
+    assert!(
+        r.serial_log.contains("Secure boot enabled"),
+        "the kernel did not report Secure Boot; console tail:\n{}",
+        r.log_tail(4000)
+    );
+    assert_marker(&r, "forge-sb", "carol", "America/New_York");
+
+    // The same GRUB, signed by another key instead: shim must refuse it.
+    let grub = w.join("grubx64.efi");
+    let resigned = w.join("grubx64.other.efi");
+    run(Command::new("mcopy").env("MTOOLS_SKIP_CHECK", "1").args(["-n", "-i", &fat, "::/EFI/BOOT/grubx64.efi"]).arg(&grub));
+    run(Command::new("sbattach").arg("--remove").arg(&grub));
+    run(Command::new("openssl")
+        .args(["req", "-new", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
+        .args(["-subj", "/CN=Not the enrolled MOK/", "-keyout"])
+        .arg(w.join("other.key"))
+        .arg("-out")
+        .arg(w.join("other.crt")));
+    run(Command::new("sbsign")
+        .arg("--key")
+        .arg(w.join("other.key"))
+        .arg("--cert")
+        .arg(w.join("other.crt"))
+        .arg("--output")
+        .arg(&resigned)
+        .arg(&grub));
+    run(Command::new("mcopy").env("MTOOLS_SKIP_CHECK", "1").args(["-o", "-i", &fat]).arg(&resigned).arg("::/EFI/BOOT/grubx64.efi"));
+    let r = boot(&inst.image, BootMode::SecureBoot { vars }, "secure boot, foreign key");
+    assert_eq!(
+        r.outcome,
+        BootOutcome::SecurityViolation,
+        "shim did not refuse the foreign GRUB; console tail:\n{}",
+        r.log_tail(4000)
+    );
+    assert!(r.marker.is_none());
+}
