@@ -32,6 +32,9 @@ fi
 work=$(mktemp -d /var/tmp/forge-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
+# The same (test-only) password for both installers.
+BENCH_PASSWORD=forge-bench-password
+export FORGE_ROOT_PASSWORD=$BENCH_PASSWORD FORGE_USER_PASSWORD=$BENCH_PASSWORD
 now() { date +%s.%N; }
 fresh_image() { rm -f "$work/disk.img"; truncate -s 2G "$work/disk.img"; }
 drop_caches() {
@@ -119,8 +122,11 @@ BUSCONF
     forge_pids+=($!)
     for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.05; done
     [ -S "$socket" ] || { echo "dbus-daemon did not start: $(cat "$fdir/bus.log")" >"$work/forge.why"; return 1; }
+    # polkitd drops to its own user: it must reach the socket and its files.
+    chmod 0755 "$work" "$fdir" "$fdir/pk" "$fdir/pk/actions" "$fdir/pk/rules.d" "$fdir/pk/empty"
+    chmod 0777 "$socket"
     export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$socket"
-    cp "$repo/data/polkit/org.intergenos.forge.policy" "$fdir/pk/actions/"
+    install -m 0644 "$repo/data/polkit/org.intergenos.forge.policy" "$fdir/pk/actions/"
     # polkitd reads its actions and rules from fixed paths: bind ours over
     # them in a private mount namespace (nothing leaks to the host).
     unshare --mount --propagation private sh -c '
@@ -145,8 +151,8 @@ DAEMONCONF
     forge_pids+=($!)
     for _ in $(seq 200); do has_forge_name org.intergenos.Forge1 && break; sleep 0.1; done
     has_forge_name org.intergenos.Forge1 || { echo "forge-daemon did not start: $(tail -n 5 "$fdir/daemon.log")" >"$work/forge.why"; return 1; }
-    printf 'forge\n' >"$fdir/root.pw"
-    printf 'forge\n' >"$fdir/user.pw"
+    printf '%s\n' "$BENCH_PASSWORD" >"$fdir/root.pw"
+    printf '%s\n' "$BENCH_PASSWORD" >"$fdir/user.pw"
     chmod 600 "$fdir/root.pw" "$fdir/user.pw"
     touch "$fdir/ready"
 }

@@ -58,7 +58,7 @@ sign_payload() {
     local forgectl
     forgectl=$(find_forgectl)
     if [ -z "$forgectl" ]; then
-        echo "build-test-payload: no forgectl found (set FORGECTL); packages left unsigned" >&2
+        echo "build-test-payload: manifest and index not written here (no forgectl; set FORGECTL); tests/harness/test_payload.rs signs with forge-payload" >&2
         return 0
     fi
     if [ ! -s "$keys/signing-key.asc" ] || [ ! -s "$keys/keyring.asc" ]; then

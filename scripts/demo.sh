@@ -1,23 +1,63 @@
 #!/usr/bin/env bash
-# FORGE's main job: the wizard installing the bundled demo payload through
+# FORGE's main demo: the GTK wizard installing a real, signed payload through
 # the real daemon into a disk-image file.
 #
-# PLACEHOLDER written by the foundation issue. The GUI issue replaces this
-# script with the real demo once the wizard, the daemon and the test payload
-# exist. Until then it says what it cannot do and exits 2.
+#   sudo scripts/demo.sh            (on Debian 12, after scripts/setup-debian.sh)
+#
+# It builds the workspace, compiles the translations, then runs
+# forge-demo-env (tests/src/bin/forge-demo-env.rs), which brings up a private
+# system bus, polkitd (the demo user's group is allowed) and forge-daemon with
+# the boot test payload signed by a key made on the spot, creates a 2 GiB
+# image file and opens the wizard as the unprivileged user `forge-demo`.
+#   - With a display (DISPLAY set, e.g. `sudo -E scripts/demo.sh` from your
+#     desktop session) you walk the wizard yourself; choose the disk
+#     "demo.img".
+#   - Without one, the wizard runs under Xvfb and drives itself, saving a
+#     screenshot of every screen to target/forge-demo/screens/.
+# At the end it prints how to boot the installed image with QEMU.
+# Set FORGE_DEMO_AUTOPILOT=1 to drive the wizard automatically even with a display.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cat >&2 <<'MSG'
-scripts/demo.sh: the demo cannot run yet.
 
-It is meant to start the FORGE daemon on a private system bus, build the
-signed demo payload, and open the installation wizard, which installs that
-payload into a disk-image file. The wizard and the end-to-end daemon are
-not finished in this checkout, so nothing was started and nothing was
-written.
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo --preserve-env=DISPLAY,XAUTHORITY,WAYLAND_DISPLAY,FORGE_DEMO_AUTOPILOT,CARGO_TARGET_DIR \
+    PATH="$PATH" HOME="$HOME" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" \
+    RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" bash "$0" "$@"
+fi
+for cargo_home in "${CARGO_HOME:-$HOME/.cargo}" "$(getent passwd root | cut -d: -f6)/.cargo"; do
+  if ! command -v cargo >/dev/null && [ -f "$cargo_home/env" ]; then
+    # shellcheck disable=SC1091
+    . "$cargo_home/env"
+  fi
+done
+for tool in cargo dbus-daemon /usr/lib/polkit-1/polkitd runuser msgfmt; do
+  if ! command -v "$tool" >/dev/null && [ ! -x "$tool" ]; then
+    echo "demo.sh: $tool not found; run scripts/setup-debian.sh first" >&2
+    exit 2
+  fi
+done
 
-What works today:
-  cargo run -p forge-cli --bin forgectl -- validate data/examples/install.yaml
-  sudo scripts/test.sh
-MSG
-exit 2
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+out="$target/forge-demo"
+mkdir -p "$out"
+
+echo "== building forge-gui, forge-daemon, forgectl and the demo environment"
+cargo build -p forge-gui -p forge-daemon -p forge-cli -p forge-tests --bins
+echo "== compiling translations"
+bash scripts/compile-po.sh "$target/locale"
+export FORGE_LOCALEDIR="$target/locale"
+
+env_bin="$target/debug/forge-demo-env"
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${FORGE_DEMO_AUTOPILOT:-}" ]; then
+  echo "== opening the wizard on your display; choose the disk \"demo.img\""
+  exec "$env_bin" --out "$out"
+elif [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  exec "$env_bin" --out "$out" --autopilot "$out/screens"
+else
+  for tool in xvfb-run xdotool; do
+    command -v "$tool" >/dev/null || { echo "demo.sh: $tool not found; run scripts/setup-debian.sh" >&2; exit 2; }
+  done
+  echo "== no display: running the wizard under Xvfb, driven automatically"
+  echo "   screenshots of every screen go to $out/screens/"
+  exec xvfb-run -a -s "-screen 0 1280x900x24" "$env_bin" --out "$out" --autopilot "$out/screens"
+fi

@@ -10,7 +10,7 @@ PACKAGES=(
   # build
   build-essential pkg-config clang nettle-dev libgtk-4-dev libadwaita-1-dev gettext
   # bus, authorization, GUI tests
-  dbus dbus-x11 polkitd pkexec xvfb xauth at-spi2-core python3-dogtail libxml2-utils
+  dbus dbus-x11 polkitd pkexec xvfb xauth xdotool at-spi2-core python3-dogtail libxml2-utils
   # disks and filesystems
   fdisk util-linux dosfstools mtools e2fsprogs xfsprogs btrfs-progs udev kmod
   # bootloaders and secure boot

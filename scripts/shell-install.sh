@@ -27,6 +27,10 @@ say() { [ -n "${FORGE_SHELL_INSTALL_QUIET:-}" ] || echo "shell-install: $*" >&2;
 image=$1 payload=$2 mode=$3
 hostname=${4:-forge-test} user=${5:-tester} tz=${6:-Europe/Berlin}
 case "$mode" in efi|bios) ;; *) die "MODE must be efi or bios, not '$mode'" ;; esac
+[[ "$hostname" =~ ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$ ]] \
+    || die "HOSTNAME '$hostname' is not a valid lower-case host name"
+[[ "$user" =~ ^[a-z_][a-z0-9_-]{0,31}$ ]] && [ "$user" != root ] || die "USER '$user' is not a valid user name"
+[[ "$tz" =~ ^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$ ]] || die "TIMEZONE '$tz' is not a zone name like Europe/Berlin"
 [ -e "$image" ] || die "no such image or device: $image"
 compgen -G "$payload/packages/*.igos.tar.gz" >/dev/null || die "no archives in $payload/packages/"
 for tool in sfdisk partx mkfs.ext4 blkid tar openssl grub-mkimage; do

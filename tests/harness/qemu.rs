@@ -324,3 +324,59 @@ fn pump(mut from: impl Read, to: &mpsc::Sender<Vec<u8>>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_needs_a_complete_line() {
+        assert_eq!(classify("boot...\nFORGE-BOOT-MARKER hostname=a"), None);
+        let (outcome, marker) =
+            classify("x\r\nFORGE-BOOT-MARKER hostname=a user=b:hashed tz=UTC\r\n[ 1.0] reboot")
+                .expect("decided");
+        assert_eq!(outcome, BootOutcome::MarkerSeen);
+        assert_eq!(
+            marker.as_deref(),
+            Some("FORGE-BOOT-MARKER hostname=a user=b:hashed tz=UTC")
+        );
+    }
+
+    #[test]
+    fn failures_are_classified() {
+        let panic = "[ 2.1] Kernel panic - not syncing: Attempted to kill init!";
+        assert_eq!(classify(panic).map(|d| d.0), Some(BootOutcome::KernelPanic));
+        let shim = "Verification failed: (0x1A) Security Violation";
+        assert_eq!(
+            classify(shim).map(|d| d.0),
+            Some(BootOutcome::SecurityViolation)
+        );
+        let fw = "BdsDxe: failed to load Boot0001: Access Denied";
+        assert_eq!(
+            classify(fw).map(|d| d.0),
+            Some(BootOutcome::SecurityViolation)
+        );
+        assert_eq!(
+            classify("\ngrub> ").map(|d| d.0),
+            Some(BootOutcome::GrubPrompt)
+        );
+        assert_eq!(
+            classify("grub rescue> ").map(|d| d.0),
+            Some(BootOutcome::GrubPrompt)
+        );
+        assert_eq!(classify("Welcome to GRUB!\nBooting `InterGenOS'"), None);
+    }
+
+    #[test]
+    fn marker_fields_split_key_values() {
+        let f =
+            marker_fields("FORGE-BOOT-MARKER hostname=h user=u:nohash tz=/usr/share/zoneinfo/UTC");
+        assert_eq!(f.get("hostname").map(String::as_str), Some("h"));
+        assert_eq!(f.get("user").map(String::as_str), Some("u:nohash"));
+        assert_eq!(
+            f.get("tz").map(String::as_str),
+            Some("/usr/share/zoneinfo/UTC")
+        );
+        assert!(!f.contains_key("FORGE-BOOT-MARKER"));
+    }
+}

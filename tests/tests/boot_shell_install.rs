@@ -232,3 +232,62 @@ fn secure_boot_refuses_grub_signed_by_another_key() {
     );
     assert!(r.marker.is_none());
 }
+
+/// Runs `script` (bash, cwd = the mounted root file system) on partition 2
+/// of `image`; mount and loop device are released by the script's trap.
+fn edit_root_fs(image: &Path, script: &str) {
+    let wrapper = r#"set -euo pipefail
+m=$(mktemp -d); loop=""
+trap 'cd /; umount "$m" 2>/dev/null || true; rmdir "$m"; if [ -n "$loop" ]; then losetup -d "$loop"; fi' EXIT
+loop=$(losetup -f --show -P "$1")
+partx -u "$loop" 2>/dev/null || true
+for _ in $(seq 50); do [ -b "${loop}p2" ] && break; sleep 0.1; done
+mount -t ext4 "${loop}p2" "$m"
+cd "$m"
+eval "$2"
+"#;
+    run(Command::new("bash")
+        .args(["-c", wrapper, "edit-root-fs"])
+        .arg(image)
+        .arg(script));
+}
+
+#[test]
+fn broken_installs_stop_early_with_the_right_outcome() {
+    if let Some(why) = skip_reason(&BootMode::Efi) {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    let inst = shell_install("efi", "broken-box", "erin", "UTC");
+
+    // A root UUID that no disk has: the initramfs gives up (after rootdelay
+    // seconds), the kernel panics.
+    edit_root_fs(
+        &inst.image,
+        "sed -i 's/root=UUID=[0-9a-f-]*/root=UUID=00000000-0000-4000-8000-000000000000 rootdelay=3/' boot/grub/grub.cfg",
+    );
+    let r = boot(&inst.image, BootMode::Efi, "efi, unknown root UUID");
+    assert_eq!(
+        r.outcome,
+        BootOutcome::KernelPanic,
+        "console tail:\n{}",
+        r.log_tail(4000)
+    );
+    assert!(
+        r.serial_log
+            .contains("FORGE-INITRAMFS-ERROR: root device UUID=00000000-0000-4000-8000-000000000000 not found after 3 s"),
+        "the initramfs did not say why; console tail:\n{}",
+        r.log_tail(4000)
+    );
+
+    // No grub.cfg at all: GRUB stops at its prompt.
+    edit_root_fs(&inst.image, "rm boot/grub/grub.cfg");
+    let r = boot(&inst.image, BootMode::Efi, "efi, no grub.cfg");
+    assert_eq!(
+        r.outcome,
+        BootOutcome::GrubPrompt,
+        "console tail:\n{}",
+        r.log_tail(4000)
+    );
+    assert!(r.marker.is_none());
+}

@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "forgectl", version, about = "FORGE installer command-line client")]
+#[command(
+    name = "forgectl",
+    version,
+    about = "FORGE installer command-line client"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

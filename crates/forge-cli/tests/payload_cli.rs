@@ -39,8 +39,24 @@ fn gpg_subkey_signed_payload_verifies_and_deploys() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("payload");
     let pk = dir.join("packages");
-    testkit::make_package(&pk, "base", "1.0", "core", &[], &[("etc/issue", b"hello\n")], None);
-    testkit::make_package(&pk, "app", "1.0", "base", &["base"], &[("usr/bin/app", b"app\n")], None);
+    testkit::make_package(
+        &pk,
+        "base",
+        "1.0",
+        "core",
+        &[],
+        &[("etc/issue", b"hello\n")],
+        None,
+    );
+    testkit::make_package(
+        &pk,
+        "app",
+        "1.0",
+        "base",
+        &["base"],
+        &[("usr/bin/app", b"app\n")],
+        None,
+    );
     let o = forgectl(&["payload", "build", s(&dir)]);
     assert!(o.status.success(), "{}", stderr(&o));
     let Some(gpg) = Gpg::new(&tmp.path().join("gnupg"), "CLI Release <cli@example.org>") else {
@@ -56,7 +72,15 @@ fn gpg_subkey_signed_payload_verifies_and_deploys() {
     let root = tmp.path().join("root");
     std::fs::create_dir(&root).unwrap();
     let o = forgectl(&[
-        "payload", "deploy", s(&dir), "--keyring", s(&keyring), "--root", s(&root), "--groups", "base",
+        "payload",
+        "deploy",
+        s(&dir),
+        "--keyring",
+        s(&keyring),
+        "--root",
+        s(&root),
+        "--groups",
+        "base",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(root.join("etc/issue")).unwrap(), b"hello\n");
@@ -108,7 +132,10 @@ fn corpus_cases_exit_nonzero_naming_the_file() {
     let mut text = std::fs::read(&m).unwrap();
     text[5] = if text[5] == b'a' { b'b' } else { b'a' };
     std::fs::write(&m, text).unwrap();
-    assert_refused(&verify(&p), &p.dir.join("intergenos-archive-manifest.txt.asc"));
+    assert_refused(
+        &verify(&p),
+        &p.dir.join("intergenos-archive-manifest.txt.asc"),
+    );
     let p = signed();
     let i = p.dir.join("InterGenOS.db");
     let mut b = std::fs::read(&i).unwrap();
@@ -117,7 +144,11 @@ fn corpus_cases_exit_nonzero_naming_the_file() {
     assert_refused(&verify(&p), &p.dir.join("InterGenOS.db.sig"));
 
     // Garbage, empty, truncated signatures; a public key as signature.
-    for bad in [&b"garbage"[..], b"", b"-----BEGIN PGP SIGNATURE-----\n\nwnUEABYK\n"] {
+    for bad in [
+        &b"garbage"[..],
+        b"",
+        b"-----BEGIN PGP SIGNATURE-----\n\nwnUEABYK\n",
+    ] {
         let p = signed();
         let sig = p.dir.join("InterGenOS.db.sig");
         std::fs::write(&sig, bad).unwrap();
@@ -172,7 +203,15 @@ fn deploy_reports_unsafe_archive_and_exits_nonzero() {
     let root = tmp.path().join("root");
     std::fs::create_dir(&root).unwrap();
     let o = forgectl(&[
-        "payload", "deploy", s(&dir), "--keyring", s(&keyring), "--root", s(&root), "--groups", "core",
+        "payload",
+        "deploy",
+        s(&dir),
+        "--keyring",
+        s(&keyring),
+        "--root",
+        s(&root),
+        "--groups",
+        "core",
     ]);
     assert_refused(&o, &evil);
     assert!(!tmp.path().join("escape").exists());

@@ -13,6 +13,7 @@
 //! layout: us
 //! variant: ""
 //! timezone: Europe/Berlin
+//! boot: bios                # optional override: auto | efi | bios
 //! disk: /var/lib/forge/images/demo.img
 //! full_name: Alice Liddell
 //! user_name: alice
@@ -47,6 +48,8 @@ pub struct Script {
     pub layout: Option<String>,
     pub variant: Option<String>,
     pub timezone: Option<String>,
+    /// auto | efi | bios (the Advanced override on the disk screen).
+    pub boot: Option<String>,
     pub disk: String,
     pub full_name: String,
     pub user_name: Option<String>,
@@ -198,6 +201,16 @@ async fn walk(w: &ForgeWindow, s: &Script, out: &mut Outcome) -> Result<(), Stri
     next(w, "keyboard_locale").await?;
 
     let disk: DiskPage = page(w, "disk")?;
+    if let Some(b) = &s.boot {
+        let mode = match b.as_str() {
+            "efi" => forge_proto::BootMode::Efi,
+            "bios" => forge_proto::BootMode::Bios,
+            "auto" => forge_proto::BootMode::Auto,
+            other => return Err(format!("boot: {other} is not auto, efi or bios")),
+        };
+        disk.advanced_row().set_expanded(true);
+        disk.set_boot_override(mode);
+    }
     if !disk.choose(&s.disk) {
         return Err(format!("disk {} not listed or not selectable", s.disk));
     }

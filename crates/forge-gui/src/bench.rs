@@ -2,6 +2,8 @@
 //! (the kernel's start time of this process) to the first frame clock
 //! `after-paint` of the main window, plus resident memory (VmRSS) at that
 //! moment; prints one line and quits the application.
+//! `FORGE_GUI_BENCH=baseline` measures an empty libadwaita window instead,
+//! to separate the toolkit's own cost from the installer's.
 
 use std::time::Instant;
 
@@ -10,6 +12,8 @@ use gtk::prelude::*;
 
 /// Timer started at `main`, with the process's age at that moment.
 pub struct Bench {
+    /// `FORGE_GUI_BENCH=baseline`: measure an empty libadwaita window.
+    pub baseline: bool,
     at_main: Instant,
     before_main_ms: f64,
 }
@@ -41,10 +45,12 @@ pub fn vm_rss_kib() -> Option<u64> {
 
 impl Bench {
     pub fn start_if_requested() -> Option<Bench> {
-        if std::env::var("FORGE_GUI_BENCH").ok().as_deref() != Some("1") {
+        let mode = std::env::var("FORGE_GUI_BENCH").ok()?;
+        if mode != "1" && mode != "baseline" {
             return None;
         }
         Some(Bench {
+            baseline: mode == "baseline",
             at_main: Instant::now(),
             before_main_ms: process_age_ms().unwrap_or(0.0).max(0.0),
         })

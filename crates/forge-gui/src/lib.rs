@@ -113,6 +113,17 @@ pub fn run() -> std::process::ExitCode {
                 None
             }
         };
+        if let Some(b) = bench.as_ref().filter(|b| b.baseline) {
+            // The toolkit alone: an empty libadwaita window, for comparison.
+            let w = adw::ApplicationWindow::builder()
+                .application(app)
+                .default_width(900)
+                .default_height(700)
+                .build();
+            b.attach(&w, app);
+            GtkWindowExt::present(&w);
+            return;
+        }
         let state = state::ForgeState::from_system();
         let window = window::ForgeWindow::new(app, &state, client);
         if let Some(b) = &bench {

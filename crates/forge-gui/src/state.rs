@@ -117,7 +117,11 @@ mod imp {
     #[derive(Default)]
     pub struct ForgeState {
         pub choices: RefCell<Choices>,
-        pub catalog: RefCell<Rc<SystemCatalog>>,
+        /// Loaded on first use (not before the first frame).
+        pub catalog: RefCell<Option<Rc<SystemCatalog>>>,
+        /// Apply LANG and /etc/timezone defaults when the catalog loads.
+        pub env_defaults: std::cell::Cell<bool>,
+        pub lang_names: RefCell<Option<Rc<crate::langnames::LangNames>>>,
         pub disks: RefCell<Vec<DiskInfo>>,
         pub groups: RefCell<Vec<GroupInfo>>,
         pub release: RefCell<String>,
@@ -158,32 +162,51 @@ impl ForgeState {
     /// A state over these system lists (tests pass a fixture catalog).
     pub fn new(catalog: SystemCatalog) -> ForgeState {
         let s: ForgeState = glib::Object::new();
-        *s.imp().catalog.borrow_mut() = Rc::new(catalog);
+        *s.imp().catalog.borrow_mut() = Some(Rc::new(catalog));
         *s.imp().release.borrow_mut() = util::release_name();
         s
     }
 
     /// A state over the live system's lists, with defaults from the
     /// environment (locale, time zone).
+    /// The lists are read on first use, so the window can show its first
+    /// frame before parsing them.
     pub fn from_system() -> ForgeState {
-        let catalog = load_catalog();
-        let s = ForgeState::new(catalog);
-        let env_locale = std::env::var("LANG").unwrap_or_default();
-        let tz = std::fs::read_to_string("/etc/timezone").unwrap_or_default();
-        s.update(|c| {
-            if s.catalog().locales.contains(&env_locale) {
-                c.locale = env_locale.clone();
-            }
-            let tz = tz.trim();
-            if s.catalog().timezones.contains(tz) {
-                c.timezone = tz.to_string();
-            }
-        });
+        let s: ForgeState = glib::Object::new();
+        *s.imp().release.borrow_mut() = util::release_name();
+        s.imp().env_defaults.set(true);
         s
     }
 
+    /// The system lists (loaded now if not yet).
     pub fn catalog(&self) -> Rc<SystemCatalog> {
-        self.imp().catalog.borrow().clone()
+        if let Some(c) = self.imp().catalog.borrow().clone() {
+            return c;
+        }
+        let c = Rc::new(load_catalog());
+        *self.imp().catalog.borrow_mut() = Some(c.clone());
+        if self.imp().env_defaults.replace(false) {
+            let env_locale = std::env::var("LANG").unwrap_or_default();
+            let tz = std::fs::read_to_string("/etc/timezone").unwrap_or_default();
+            let mut ch = self.imp().choices.borrow_mut();
+            if c.locales.contains(&env_locale) {
+                ch.locale = env_locale;
+            }
+            if c.timezones.contains(tz.trim()) {
+                ch.timezone = tz.trim().to_string();
+            }
+        }
+        c
+    }
+
+    /// Human names of languages and countries (iso-codes), loaded once.
+    pub fn lang_names(&self) -> Rc<crate::langnames::LangNames> {
+        if let Some(n) = self.imp().lang_names.borrow().clone() {
+            return n;
+        }
+        let n = Rc::new(crate::langnames::LangNames::load());
+        *self.imp().lang_names.borrow_mut() = Some(n.clone());
+        n
     }
 
     pub fn choices(&self) -> Ref<'_, Choices> {

@@ -62,6 +62,8 @@ mod imp {
         pub done: OnceCell<DonePage>,
         pub job: RefCell<Option<String>>,
         pub dialog: RefCell<Option<IntegrityDialog>>,
+        /// A ListDisks failure that arrived before the disk screen existed.
+        pub disk_error: RefCell<Option<ClientError>>,
     }
 
     #[glib::object_subclass]
@@ -114,34 +116,59 @@ impl ForgeWindow {
         let imp = self.imp();
         let _ = imp.state.set(state.clone());
         let _ = imp.client.set(client);
+        // Only the welcome screen is built before the first frame; the
+        // others (system lists, iso-codes names) follow when idle.
         let welcome = WelcomePage::new(state);
-        let kl = KeyboardLocalePage::new(state);
-        let disk = DiskPage::new(state);
-        let user = UserPage::new(state);
-        let packages = PackagesPage::new(state);
-        let confirm = ConfirmPage::new(state);
-        let steps: Vec<gtk::Widget> = vec![
-            welcome.upcast(),
-            kl.upcast(),
+        self.add_step(welcome.upcast());
+        self.show_index(0);
+        self.load_daemon_data();
+        let w = self.downgrade();
+        glib::idle_add_local_full(glib::Priority::LOW, move || {
+            if let Some(w) = w.upgrade() {
+                w.ensure_pages();
+            }
+            glib::ControlFlow::Break
+        });
+    }
+
+    fn add_step(&self, page: gtk::Widget) {
+        let imp = self.imp();
+        let i = imp.steps.borrow().len();
+        imp.pager.add_named(&page, Some(STEPS[i]));
+        let w = self.downgrade();
+        page.connect_notify_local(Some("complete"), move |_, _| {
+            if let Some(w) = w.upgrade() {
+                w.update_nav();
+            }
+        });
+        imp.steps.borrow_mut().push(page);
+    }
+
+    /// Builds the screens after the welcome screen (once).
+    pub fn ensure_pages(&self) {
+        let imp = self.imp();
+        if imp.steps.borrow().len() == STEPS.len() {
+            return;
+        }
+        let state = self.state();
+        let kl = KeyboardLocalePage::new(&state);
+        let disk = DiskPage::new(&state);
+        let user = UserPage::new(&state);
+        let packages = PackagesPage::new(&state);
+        let confirm = ConfirmPage::new(&state);
+        for page in [
+            kl.upcast::<gtk::Widget>(),
             disk.clone().upcast(),
             user.upcast(),
             packages.upcast(),
             confirm.clone().upcast(),
-        ];
-        for (name, page) in STEPS.iter().zip(&steps) {
-            imp.pager.add_named(page, Some(name));
-            let w = self.downgrade();
-            page.connect_notify_local(Some("complete"), move |_, _| {
-                if let Some(w) = w.upgrade() {
-                    w.update_nav();
-                }
-            });
+        ] {
+            self.add_step(page);
         }
         let progress = ProgressPage::new();
         let done = DonePage::new();
         imp.pager.add_named(&progress, Some("progress"));
         imp.pager.add_named(&done, Some("done"));
-        *imp.steps.borrow_mut() = steps;
 
         let w = self.downgrade();
         confirm.connect_install_requested(move || {
@@ -159,8 +186,12 @@ impl ForgeWindow {
         let _ = imp.disk.set(disk);
         let _ = imp.progress.set(progress);
         let _ = imp.done.set(done);
-        self.show_index(0);
-        self.load_daemon_data();
+        if let Some(e) = imp.disk_error.borrow_mut().take() {
+            if let Some(p) = imp.disk.get() {
+                p.set_load_error(&e);
+            }
+        }
+        self.update_nav();
     }
 
     pub fn state(&self) -> ForgeState {
@@ -173,14 +204,17 @@ impl ForgeWindow {
 
     /// The page widget of a step or screen name.
     pub fn page(&self, name: &str) -> Option<gtk::Widget> {
+        self.ensure_pages();
         self.imp().pager.child_by_name(name)
     }
 
     pub fn progress_page(&self) -> Option<ProgressPage> {
+        self.ensure_pages();
         self.imp().progress.get().cloned()
     }
 
     pub fn done_page(&self) -> Option<DonePage> {
+        self.ensure_pages();
         self.imp().done.get().cloned()
     }
 
@@ -245,6 +279,7 @@ impl ForgeWindow {
     }
 
     pub fn go_next(&self) {
+        self.ensure_pages();
         let i = self.imp().index.get();
         if self.step_complete() && i + 1 < STEPS.len() {
             self.show_index(i + 1);
@@ -281,11 +316,10 @@ impl ForgeWindow {
             }
             match disks {
                 Ok(d) => state.set_disks(d),
-                Err(e) => {
-                    if let Some(p) = w.imp().disk.get() {
-                        p.set_load_error(&e);
-                    }
-                }
+                Err(e) => match w.imp().disk.get() {
+                    Some(p) => p.set_load_error(&e),
+                    None => *w.imp().disk_error.borrow_mut() = Some(e),
+                },
             }
         });
     }
@@ -330,6 +364,7 @@ impl ForgeWindow {
     /// Shows step `name` without checking the steps before it (tests and
     /// screenshots; people move with Next and Back).
     pub fn jump_to_step(&self, name: &str) {
+        self.ensure_pages();
         if let Some(i) = STEPS.iter().position(|s| *s == name) {
             self.show_index(i);
         }
@@ -337,6 +372,7 @@ impl ForgeWindow {
 
     /// Shows a non-step screen (progress, done).
     pub fn show_screen(&self, name: &str) {
+        self.ensure_pages();
         self.imp().pager.set_visible_child_name(name);
         let subtitle = match name {
             "progress" => tr("Installing"),
@@ -349,6 +385,7 @@ impl ForgeWindow {
 
     /// Routes one job event to the screens.
     pub fn handle_event(&self, ev: JobEvent) {
+        self.ensure_pages();
         let imp = self.imp();
         if let Some(p) = imp.progress.get() {
             p.handle_event(&ev);

@@ -168,7 +168,10 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<(), PayloadError> {
 
 /// Writes manifest and index for `entries` and removes signatures that
 /// would no longer match. Returns (manifest path, index path).
-pub fn write_unsigned(dir: &Path, entries: &[PackageEntry]) -> Result<(PathBuf, PathBuf), PayloadError> {
+pub fn write_unsigned(
+    dir: &Path,
+    entries: &[PackageEntry],
+) -> Result<(PathBuf, PathBuf), PayloadError> {
     let manifest = dir.join(MANIFEST);
     let index = dir.join(INDEX);
     for stale in [MANIFEST_SIG, INDEX_SIG] {
@@ -186,7 +189,10 @@ pub fn write_unsigned(dir: &Path, entries: &[PackageEntry]) -> Result<(PathBuf, 
 
 /// A signing-capable secret key from an unencrypted OpenPGP key file.
 /// `at` is the signing time the key must be valid at (now when `None`).
-fn load_signer(key: &Path, at: Option<SystemTime>) -> Result<openpgp::crypto::KeyPair, PayloadError> {
+fn load_signer(
+    key: &Path,
+    at: Option<SystemTime>,
+) -> Result<openpgp::crypto::KeyPair, PayloadError> {
     let fail = |reason: String| PayloadError::Sign {
         path: key.to_path_buf(),
         reason,
@@ -206,7 +212,9 @@ fn load_signer(key: &Path, at: Option<SystemTime>) -> Result<openpgp::crypto::Ke
             .next();
         if let Some(ka) = candidate {
             if !ka.key().has_unencrypted_secret() {
-                return Err(fail("the secret key is passphrase-protected; sign with gpg instead".into()));
+                return Err(fail(
+                    "the secret key is passphrase-protected; sign with gpg instead".into(),
+                ));
             }
             return ka
                 .key()
@@ -241,7 +249,12 @@ fn sign_bytes(
 
 /// Signs `data_path` with the key file `key`, writing the armored detached
 /// signature to `out` (signature creation time `at`, or now).
-pub fn sign_file(key: &Path, data_path: &Path, out: &Path, at: Option<SystemTime>) -> Result<(), PayloadError> {
+pub fn sign_file(
+    key: &Path,
+    data_path: &Path,
+    out: &Path,
+    at: Option<SystemTime>,
+) -> Result<(), PayloadError> {
     let signer = load_signer(key, at)?;
     let data = std::fs::read(data_path).map_err(|e| PayloadError::io(data_path, e))?;
     let sig = sign_bytes(signer, &data, at).map_err(|e| PayloadError::Sign {

@@ -64,7 +64,10 @@ impl Keyring {
 
     /// Upper-case hex fingerprints of the certificates, for logs.
     pub fn fingerprints(&self) -> Vec<String> {
-        self.certs.iter().map(|c| c.fingerprint().to_hex()).collect()
+        self.certs
+            .iter()
+            .map(|c| c.fingerprint().to_hex())
+            .collect()
     }
 
     /// The public keys only, as a binary OpenPGP keyring (what the target's

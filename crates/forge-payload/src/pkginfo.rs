@@ -40,8 +40,7 @@ pub fn valid_name(name: &str) -> bool {
 pub fn valid_version(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= 128
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._+:~-".contains(&b))
 }
 

@@ -38,9 +38,7 @@ pub fn write_cert(dir: &Path, stem: &str, cert: &Cert) -> (PathBuf, PathBuf) {
         .serialize(&mut f)
         .expect("write secret key");
     let mut f = std::fs::File::create(&public).expect("create public key file");
-    cert.armored()
-        .serialize(&mut f)
-        .expect("write public key");
+    cert.armored().serialize(&mut f).expect("write public key");
     (sec, public)
 }
 
@@ -206,7 +204,13 @@ impl RawEntry {
 }
 
 /// A `.PKGINFO` value for tests.
-pub fn info(name: &str, version: &str, tier: &str, depends: &[&str], installed_size: u64) -> PkgInfo {
+pub fn info(
+    name: &str,
+    version: &str,
+    tier: &str,
+    depends: &[&str],
+    installed_size: u64,
+) -> PkgInfo {
     PkgInfo {
         name: name.into(),
         version: version.into(),
@@ -291,14 +295,25 @@ pub fn sample_payload(dir: &Path) -> SamplePayload {
     let (secret_key, keyring) = generate_key(dir, "FORGE Test Release <release@example.org>");
     let payload = dir.join("payload");
     let pk = payload.join("packages");
-    make_package(&pk, "base-layout", "1.0-1", "core", &[], &[("etc/os-release", b"NAME=InterGenOS\n")], None);
+    make_package(
+        &pk,
+        "base-layout",
+        "1.0-1",
+        "core",
+        &[],
+        &[("etc/os-release", b"NAME=InterGenOS\n")],
+        None,
+    );
     let bb = make_package(
         &pk,
         "busybox",
         "1:1.35.0-4",
         "core",
         &["base-layout"],
-        &[("usr/bin/busybox", b"\x7fELF fake busybox\n"), ("usr/share/doc/busybox/README", b"busybox\n")],
+        &[
+            ("usr/bin/busybox", b"\x7fELF fake busybox\n"),
+            ("usr/share/doc/busybox/README", b"busybox\n"),
+        ],
         Some("#!/bin/sh\necho post-install busybox\n"),
     );
     // Give busybox a service by rewriting its .PKGINFO.
@@ -319,7 +334,15 @@ pub fn sample_payload(dir: &Path) -> SamplePayload {
             RawEntry::file("usr/share/doc/busybox/README", b"busybox\n"),
         ],
     );
-    make_package(&pk, "editor", "2.0-1", "base", &["busybox"], &[("usr/bin/editor", b"editor\n")], None);
+    make_package(
+        &pk,
+        "editor",
+        "2.0-1",
+        "base",
+        &["busybox"],
+        &[("usr/bin/editor", b"editor\n")],
+        None,
+    );
     make_package(
         &pk,
         "wallpaper",
@@ -349,8 +372,14 @@ pub struct Gpg {
 impl Gpg {
     fn cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new("gpg");
-        c.env("GNUPGHOME", &self.home)
-            .args(["--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", ""]);
+        c.env("GNUPGHOME", &self.home).args([
+            "--batch",
+            "--no-tty",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+        ]);
         c
     }
 
@@ -358,7 +387,11 @@ impl Gpg {
     /// an ed25519 signing subkey, made by gpg. `None` when gpg is not installed.
     pub fn new(home: &Path, userid: &str) -> Option<Gpg> {
         use std::os::unix::fs::PermissionsExt;
-        if std::process::Command::new("gpg").arg("--version").output().is_err() {
+        if std::process::Command::new("gpg")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
             return None;
         }
         std::fs::create_dir_all(home).expect("gpg home");
@@ -401,7 +434,10 @@ impl Gpg {
             .args(["--armor", "--export", &self.primary])
             .output()
             .expect("run gpg");
-        assert!(o.status.success() && !o.stdout.is_empty(), "gpg --export failed");
+        assert!(
+            o.status.success() && !o.stdout.is_empty(),
+            "gpg --export failed"
+        );
         std::fs::write(out, o.stdout).expect("write keyring");
     }
 

@@ -15,18 +15,33 @@ use forge_payload::{DeployEvent, FileStatus, PayloadError, UnsafeReason};
 /// nothing changed outside the target).
 fn refusal(entries: Vec<RawEntry>, size: u64) -> (Scratch, PayloadError) {
     let s = Scratch::new();
-    testkit::make_package(&s.packages(), "base", "1.0", "core", &[], &[("etc/base.conf", b"base\n")], None);
+    testkit::make_package(
+        &s.packages(),
+        "base",
+        "1.0",
+        "core",
+        &[],
+        &[("etc/base.conf", b"base\n")],
+        None,
+    );
     s.raw_package("evil", size, entries);
     s.build();
     let before = s.snapshot();
     let mut report = s.deploy_all();
-    assert_eq!(before, s.snapshot(), "something was written outside the target");
+    assert_eq!(
+        before,
+        s.snapshot(),
+        "something was written outside the target"
+    );
     assert_eq!(report.installed.len(), 1, "the good package still lands");
     assert_eq!(report.installed[0].name, "base");
     assert_eq!(report.failed.len(), 1);
     let (name, err) = report.failed.remove(0);
     assert_eq!(name, "evil");
-    assert!(!s.target.join("var/lib/pkm/local/evil").exists(), "refused package registered");
+    assert!(
+        !s.target.join("var/lib/pkm/local/evil").exists(),
+        "refused package registered"
+    );
     (s, err)
 }
 
@@ -112,8 +127,18 @@ fn write_through_existing_symlink_of_another_package_is_refused() {
     s.build();
     let p = s.open();
     let report = p.verify_archives(p.packages());
-    let base_pkgs: Vec<_> = p.packages().iter().filter(|e| e.name == "base").cloned().collect();
-    let evil_pkgs: Vec<_> = p.packages().iter().filter(|e| e.name == "evil").cloned().collect();
+    let base_pkgs: Vec<_> = p
+        .packages()
+        .iter()
+        .filter(|e| e.name == "base")
+        .cloned()
+        .collect();
+    let evil_pkgs: Vec<_> = p
+        .packages()
+        .iter()
+        .filter(|e| e.name == "evil")
+        .cloned()
+        .collect();
     let r1 = forge_payload::deploy(&p, &report, &base_pkgs, &s.target, &|_| {});
     assert!(r1.failed.is_empty(), "{:?}", r1.failed);
     let r2 = forge_payload::deploy(&p, &report, &evil_pkgs, &s.target, &|_| {});
@@ -123,15 +148,24 @@ fn write_through_existing_symlink_of_another_package_is_refused() {
 
 #[test]
 fn hard_link_to_host_shadow_is_refused() {
-    let (_s, e) = refusal(vec![RawEntry::hardlink("etc/shadow-copy", "/etc/shadow")], 100);
+    let (_s, e) = refusal(
+        vec![RawEntry::hardlink("etc/shadow-copy", "/etc/shadow")],
+        100,
+    );
     assert_unsafe(&e, "etc/shadow-copy", UnsafeReason::HardLinkTarget);
     let (_s, e) = refusal(
-        vec![RawEntry::hardlink("etc/shadow-copy", "../../../../../../../../etc/shadow")],
+        vec![RawEntry::hardlink(
+            "etc/shadow-copy",
+            "../../../../../../../../etc/shadow",
+        )],
         100,
     );
     assert_unsafe(&e, "etc/shadow-copy", UnsafeReason::HardLinkTarget);
     // A path that names the target's own etc/shadow, not extracted by this package.
-    let (s, e) = refusal(vec![RawEntry::hardlink("etc/shadow-copy", "etc/base.conf")], 100);
+    let (s, e) = refusal(
+        vec![RawEntry::hardlink("etc/shadow-copy", "etc/base.conf")],
+        100,
+    );
     assert_unsafe(&e, "etc/shadow-copy", UnsafeReason::HardLinkTarget);
     assert!(!s.target.join("etc/shadow-copy").exists());
 }
@@ -139,7 +173,10 @@ fn hard_link_to_host_shadow_is_refused() {
 #[test]
 fn symlink_to_outside_is_refused() {
     let (s, e) = refusal(
-        vec![RawEntry::symlink("etc/passwd-link", "../../../../../../etc/shadow")],
+        vec![RawEntry::symlink(
+            "etc/passwd-link",
+            "../../../../../../etc/shadow",
+        )],
         100,
     );
     assert_unsafe(&e, "etc/passwd-link", UnsafeReason::SymlinkEscapes);
@@ -148,11 +185,20 @@ fn symlink_to_outside_is_refused() {
 
 #[test]
 fn device_nodes_and_fifos_are_refused() {
-    let (_s, e) = refusal(vec![RawEntry::special("dev/sda", tar::EntryType::Block)], 100);
+    let (_s, e) = refusal(
+        vec![RawEntry::special("dev/sda", tar::EntryType::Block)],
+        100,
+    );
     assert_unsafe(&e, "dev/sda", UnsafeReason::SpecialFile);
-    let (_s, e) = refusal(vec![RawEntry::special("dev/null", tar::EntryType::Char)], 100);
+    let (_s, e) = refusal(
+        vec![RawEntry::special("dev/null", tar::EntryType::Char)],
+        100,
+    );
     assert_unsafe(&e, "dev/null", UnsafeReason::SpecialFile);
-    let (_s, e) = refusal(vec![RawEntry::special("run/fifo", tar::EntryType::Fifo)], 100);
+    let (_s, e) = refusal(
+        vec![RawEntry::special("run/fifo", tar::EntryType::Fifo)],
+        100,
+    );
     assert_unsafe(&e, "run/fifo", UnsafeReason::SpecialFile);
 }
 
@@ -179,19 +225,31 @@ fn files_beyond_declared_installed_size_are_refused() {
 
 #[test]
 fn reserved_pkm_database_path_is_refused() {
-    let (_s, e) = refusal(vec![RawEntry::file("var/lib/pkm/local/base/desc", b"forged")], 100);
-    assert_unsafe(&e, "var/lib/pkm/local/base/desc", UnsafeReason::ReservedPath);
+    let (_s, e) = refusal(
+        vec![RawEntry::file("var/lib/pkm/local/base/desc", b"forged")],
+        100,
+    );
+    assert_unsafe(
+        &e,
+        "var/lib/pkm/local/base/desc",
+        UnsafeReason::ReservedPath,
+    );
 }
 
 #[test]
 fn truncated_gzip_is_refused_and_rolled_back() {
     let s = Scratch::new();
     // Random-ish data so the compressed stream is long enough to cut in the middle.
-    let data: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let data: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let p = s.raw_package(
         "evil",
         400_000,
-        vec![RawEntry::file("usr/lib/first", &data), RawEntry::file("usr/lib/second", &data)],
+        vec![
+            RawEntry::file("usr/lib/first", &data),
+            RawEntry::file("usr/lib/second", &data),
+        ],
     );
     let bytes = std::fs::read(&p).unwrap();
     std::fs::write(&p, &bytes[..bytes.len() * 3 / 4]).unwrap();
@@ -217,7 +275,12 @@ fn lying_pkginfo_is_refused() {
     // Replace app's archive by one whose .PKGINFO claims another name, and
     // sign a payload listing it as `app` (a signer's mistake or a mix-up).
     let p = s.open();
-    let app = p.packages().iter().find(|e| e.name == "app").unwrap().clone();
+    let app = p
+        .packages()
+        .iter()
+        .find(|e| e.name == "app")
+        .unwrap()
+        .clone();
     let path = s.payload.join(&app.file);
     let mut lie = testkit::info("base", "2.0", "base", &[], 100);
     testkit::write_raw_archive(
@@ -229,14 +292,27 @@ fn lying_pkginfo_is_refused() {
     );
     lie.name = "app".into();
     lie.depends = vec!["base".into()];
-    let mut entries: Vec<_> = p.packages().iter().filter(|e| e.name != "app").cloned().collect();
+    let mut entries: Vec<_> = p
+        .packages()
+        .iter()
+        .filter(|e| e.name != "app")
+        .cloned()
+        .collect();
     entries.push(testkit::entry_for(&s.payload, "app-2.0.igos.tar.gz", &lie));
     testkit::write_signed(&s.payload, &entries, &s.secret);
     let before = s.snapshot();
     let report = s.deploy_all();
     assert_eq!(before, s.snapshot());
     match &report.failed[..] {
-        [(name, PayloadError::PkgInfoMismatch { field, expected, found, .. })] => {
+        [(
+            name,
+            PayloadError::PkgInfoMismatch {
+                field,
+                expected,
+                found,
+                ..
+            },
+        )] => {
             assert_eq!(name, "app");
             assert_eq!(field, "pkgname");
             assert_eq!(expected, "app");
@@ -244,7 +320,10 @@ fn lying_pkginfo_is_refused() {
         }
         other => panic!("expected a lying .PKGINFO refusal, got {other:?}"),
     }
-    assert!(!s.target.join("usr/bin/app").exists(), "extracted before the lie was seen: rolled back");
+    assert!(
+        !s.target.join("usr/bin/app").exists(),
+        "extracted before the lie was seen: rolled back"
+    );
 }
 
 #[test]
@@ -306,7 +385,10 @@ fn overridden_mismatch_deploys_the_bytes_that_were_seen() {
     assert!(!report.is_clean());
     let out = forge_payload::deploy(&p, &report, &pkgs, &s.target, &|_| {});
     assert!(out.failed.is_empty(), "{:?}", out.failed);
-    assert_eq!(std::fs::read(s.target.join("etc/base.conf")).unwrap(), b"chg\n");
+    assert_eq!(
+        std::fs::read(s.target.join("etc/base.conf")).unwrap(),
+        b"chg\n"
+    );
 }
 
 #[test]
@@ -335,7 +417,15 @@ fn unverified_package_is_refused() {
 #[test]
 fn good_deploy_keeps_metadata_and_registers() {
     let s = Scratch::new();
-    testkit::make_package(&s.packages(), "base", "1.0", "core", &[], &[("etc/base.conf", b"base\n")], None);
+    testkit::make_package(
+        &s.packages(),
+        "base",
+        "1.0",
+        "core",
+        &[],
+        &[("etc/base.conf", b"base\n")],
+        None,
+    );
     let mut setuid = RawEntry::file("usr/bin/su", b"su binary");
     setuid.mode = 0o4755;
     let mut exe = RawEntry::file("usr/bin/tool", b"tool");
@@ -370,10 +460,20 @@ fn good_deploy_keeps_metadata_and_registers() {
     assert!(out.failed.is_empty(), "{:?}", out.failed);
     assert_eq!(out.installed.len(), 2);
     let ev = events.into_inner().unwrap();
-    assert_eq!(ev.iter().filter(|e| matches!(e, DeployEvent::Started { .. })).count(), 2);
-    assert!(ev
-        .iter()
-        .any(|e| matches!(e, DeployEvent::Finished { done: 2, total: 2, .. })));
+    assert_eq!(
+        ev.iter()
+            .filter(|e| matches!(e, DeployEvent::Started { .. }))
+            .count(),
+        2
+    );
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        DeployEvent::Finished {
+            done: 2,
+            total: 2,
+            ..
+        }
+    )));
 
     let t = &s.target;
     let m = std::fs::metadata(t.join("usr/bin/su")).unwrap();
@@ -381,7 +481,11 @@ fn good_deploy_keeps_metadata_and_registers() {
     assert_eq!(m.mtime(), testkit::FIXED_MTIME as i64);
     assert_eq!((m.uid(), m.gid()), (0, 0));
     assert_eq!(
-        std::fs::metadata(t.join("usr/bin/tool")).unwrap().permissions().mode() & 0o7777,
+        std::fs::metadata(t.join("usr/bin/tool"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777,
         0o750
     );
     let d = std::fs::metadata(t.join("usr/share/tool")).unwrap();
@@ -389,13 +493,21 @@ fn good_deploy_keeps_metadata_and_registers() {
     assert_eq!(d.mtime(), testkit::FIXED_MTIME as i64);
     assert_eq!(
         std::fs::metadata(t.join("usr/bin/tool")).unwrap().ino(),
-        std::fs::metadata(t.join("usr/bin/tool-alias")).unwrap().ino()
+        std::fs::metadata(t.join("usr/bin/tool-alias"))
+            .unwrap()
+            .ino()
     );
     assert_eq!(
-        std::fs::read_link(t.join("etc/localtime")).unwrap().to_str(),
+        std::fs::read_link(t.join("etc/localtime"))
+            .unwrap()
+            .to_str(),
         Some("/usr/share/zoneinfo/UTC")
     );
-    assert!(!t.join(".PKGINFO").exists() && !t.join(".INSTALL").exists() && !t.join(".BUILDINFO").exists());
+    assert!(
+        !t.join(".PKGINFO").exists()
+            && !t.join(".INSTALL").exists()
+            && !t.join(".BUILDINFO").exists()
+    );
 
     // Registration.
     let tool = out.installed.iter().find(|i| i.name == "tool").unwrap();
@@ -404,14 +516,27 @@ fn good_deploy_keeps_metadata_and_registers() {
         Some(std::path::Path::new("/var/lib/pkm/local/tool/install"))
     );
     let db = t.join("var/lib/pkm/local/tool");
-    assert_eq!(std::fs::read(db.join("install")).unwrap(), b"#!/bin/sh\necho hi\n");
+    assert_eq!(
+        std::fs::read(db.join("install")).unwrap(),
+        b"#!/bin/sh\necho hi\n"
+    );
     let desc = std::fs::read_to_string(db.join("desc")).unwrap();
-    assert!(desc.contains("name = tool\n") && desc.contains("version = 1.0\n"), "{desc}");
+    assert!(
+        desc.contains("name = tool\n") && desc.contains("version = 1.0\n"),
+        "{desc}"
+    );
     let files = std::fs::read_to_string(db.join("files")).unwrap();
     let sha_su = "f ".to_string() + &sha256_hex(b"su binary") + " 4755 /usr/bin/su";
     assert!(files.lines().any(|l| l == sha_su), "{files}");
-    assert!(files.lines().any(|l| l == "l - 0777 /etc/localtime -> /usr/share/zoneinfo/UTC"), "{files}");
-    assert!(files.lines().any(|l| l.starts_with("f ") && l.ends_with(" /usr/bin/tool-alias")));
+    assert!(
+        files
+            .lines()
+            .any(|l| l == "l - 0777 /etc/localtime -> /usr/share/zoneinfo/UTC"),
+        "{files}"
+    );
+    assert!(files
+        .lines()
+        .any(|l| l.starts_with("f ") && l.ends_with(" /usr/bin/tool-alias")));
     assert!(t.join("var/lib/pkm/local/base/files").exists());
 }
 
@@ -423,7 +548,10 @@ fn redeploy_into_same_root_replaces_files() {
     assert!(s.deploy_all().failed.is_empty());
     let out = s.deploy_all();
     assert!(out.failed.is_empty(), "{:?}", out.failed);
-    assert_eq!(std::fs::read(s.target.join("etc/base.conf")).unwrap(), b"base\n");
+    assert_eq!(
+        std::fs::read(s.target.join("etc/base.conf")).unwrap(),
+        b"base\n"
+    );
 }
 
 #[test]
@@ -434,9 +562,15 @@ fn integrity_report_feeds_audit_and_signal() {
     let p = s.open();
     let r = p.verify_archives(p.packages());
     assert_eq!(r.audit_lines().len(), 2);
-    assert!(r.audit_lines().iter().all(|l| l.starts_with("OK packages/")));
+    assert!(r
+        .audit_lines()
+        .iter()
+        .all(|l| l.starts_with("OK packages/")));
     assert!(r.mismatches().is_empty());
-    assert!(r.files.iter().all(|f| matches!(f.status, FileStatus::Ok { .. })));
+    assert!(r
+        .files
+        .iter()
+        .all(|f| matches!(f.status, FileStatus::Ok { .. })));
 }
 
 fn sha256_hex(data: &[u8]) -> String {

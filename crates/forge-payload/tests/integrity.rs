@@ -21,7 +21,12 @@ fn built() -> Scratch {
 fn tampered_archive_is_a_mismatch() {
     let s = built();
     let p = s.open();
-    let app = p.packages().iter().find(|e| e.name == "app").unwrap().clone();
+    let app = p
+        .packages()
+        .iter()
+        .find(|e| e.name == "app")
+        .unwrap()
+        .clone();
     let path = s.payload.join(&app.file);
     let mut bytes = std::fs::read(&path).unwrap();
     let n = bytes.len();
@@ -40,7 +45,10 @@ fn tampered_archive_is_a_mismatch() {
     let m = report.mismatches();
     assert_eq!(m.len(), 1);
     assert_eq!(m[0].0, app.file);
-    assert!(report.audit_lines().iter().any(|l| l.starts_with("MISMATCH packages/app-2.0")));
+    assert!(report
+        .audit_lines()
+        .iter()
+        .any(|l| l.starts_with("MISMATCH packages/app-2.0")));
     // The other archive is still ok.
     assert!(report
         .files
@@ -69,7 +77,12 @@ fn archive_not_in_manifest_is_unlisted() {
 fn manifest_line_without_archive_is_missing() {
     let s = built();
     let p = s.open();
-    let base = p.packages().iter().find(|e| e.name == "base").unwrap().clone();
+    let base = p
+        .packages()
+        .iter()
+        .find(|e| e.name == "base")
+        .unwrap()
+        .clone();
     std::fs::remove_file(s.payload.join(&base.file)).unwrap();
     let report = p.verify_archives(p.packages());
     let f = report.files.iter().find(|f| f.path == base.file).unwrap();
@@ -86,7 +99,10 @@ fn manifest_line_without_archive_is_missing() {
 fn signed_manifest_line_not_in_index_is_refused() {
     let s = built();
     let mut m = std::fs::read_to_string(s.manifest()).unwrap();
-    m.push_str(&format!("{}  packages/ghost-1.0.igos.tar.gz\n", "ab".repeat(32)));
+    m.push_str(&format!(
+        "{}  packages/ghost-1.0.igos.tar.gz\n",
+        "ab".repeat(32)
+    ));
     let lines: Vec<&str> = m.lines().collect();
     let mut sorted = lines.clone();
     sorted.sort();
@@ -159,7 +175,9 @@ fn groups_resolve_to_dependency_closure_in_order() {
     ));
     let g = p.group_summaries();
     assert_eq!(
-        g.iter().map(|g| (g.name.as_str(), g.packages)).collect::<Vec<_>>(),
+        g.iter()
+            .map(|g| (g.name.as_str(), g.packages))
+            .collect::<Vec<_>>(),
         [("core", 2), ("base", 1), ("desktop", 1)]
     );
     assert_eq!(g[0].installed_size, 16 + 26);
@@ -203,7 +221,9 @@ fn build_is_reproducible() {
     assert_eq!(&i1[4..8], &[0, 0, 0, 0]);
     let text = std::fs::read_to_string(s.manifest()).unwrap();
     assert_eq!(text.lines().count(), 2);
-    assert!(text.lines().all(|l| l.len() == 64 + 2 + "packages/".len() + l[75..].len()));
+    assert!(text
+        .lines()
+        .all(|l| l.len() == 64 + 2 + "packages/".len() + l[75..].len()));
 }
 
 #[test]
@@ -244,7 +264,15 @@ fn build_refuses_bad_inputs() {
 
     // Dependency on a package that is not there.
     let s = Scratch::new();
-    testkit::make_package(&s.packages(), "lonely", "1.0", "core", &["friend"], &[], None);
+    testkit::make_package(
+        &s.packages(),
+        "lonely",
+        "1.0",
+        "core",
+        &["friend"],
+        &[],
+        None,
+    );
     assert!(matches!(
         build::build_payload(&s.payload, None),
         Err(PayloadError::MissingDependency { ref dependency, .. }) if dependency == "friend"
@@ -254,7 +282,13 @@ fn build_refuses_bad_inputs() {
     let s = Scratch::new();
     testkit::write_raw_archive(
         &s.packages().join("good-1.0.igos.tar.gz"),
-        &[testkit::RawEntry::pkginfo(&testkit::info("evil", "1.0", "core", &[], 0))],
+        &[testkit::RawEntry::pkginfo(&testkit::info(
+            "evil",
+            "1.0",
+            "core",
+            &[],
+            0,
+        ))],
     );
     assert!(matches!(
         build::build_payload(&s.payload, None),

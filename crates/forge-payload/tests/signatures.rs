@@ -35,9 +35,10 @@ fn subkey_of_certify_only_primary_is_accepted() {
     let s = built();
     let cert = testkit::read_cert(&s.secret);
     // The primary cannot sign: the signature must come from the subkey.
-    assert!(cert.primary_key().self_signatures().all(|sig| sig
-        .key_flags()
-        .is_some_and(|f| !f.for_signing())));
+    assert!(cert
+        .primary_key()
+        .self_signatures()
+        .all(|sig| sig.key_flags().is_some_and(|f| !f.for_signing())));
     let p = s.open();
     assert_eq!(p.packages().len(), 2);
     let report = p.verify_archives(p.packages());
@@ -83,7 +84,11 @@ fn key_expired_after_signing_is_refused() {
     let now = SystemTime::now();
     let day = Duration::from_secs(86400);
     // Created 3 days ago, valid 2 days: expired yesterday; signed 2 days ago (then valid).
-    let cert = testkit::new_cert("Expired <expired@example.org>", now - 3 * day, Some(2 * day));
+    let cert = testkit::new_cert(
+        "Expired <expired@example.org>",
+        now - 3 * day,
+        Some(2 * day),
+    );
     let (sec, public) = testkit::write_cert(s.tmp.path(), "expired", &cert);
     testkit::sign_file(&sec, &s.manifest(), &s.manifest_sig(), Some(now - 2 * day));
     testkit::sign_file(&sec, &s.index(), &s.index_sig(), Some(now - 2 * day));
@@ -191,7 +196,10 @@ fn gpg_subkey_signatures_are_accepted() {
     // The same payload is refused by a keyring without gpg's key.
     assert!(matches!(
         open_verified(&s.payload, &s.keyring()),
-        Err(PayloadError::Signature { problem: SigProblem::UnknownKey, .. })
+        Err(PayloadError::Signature {
+            problem: SigProblem::UnknownKey,
+            ..
+        })
     ));
 }
 
@@ -201,8 +209,14 @@ fn keyring_public_bytes_have_no_secrets() {
     let k = Keyring::load(&s.secret).unwrap();
     let bytes = k.public_bytes();
     let back = testkit::read_cert_bytes(&bytes);
-    assert!(!back.is_tsk(), "secret key material leaked into public_bytes");
-    assert_eq!(back.fingerprint(), testkit::read_cert(&s.secret).fingerprint());
+    assert!(
+        !back.is_tsk(),
+        "secret key material leaked into public_bytes"
+    );
+    assert_eq!(
+        back.fingerprint(),
+        testkit::read_cert(&s.secret).fingerprint()
+    );
 }
 
 #[test]
@@ -210,5 +224,7 @@ fn bad_keyring_is_refused_naming_it() {
     let s = built();
     let bad = s.tmp.path().join("bad.asc");
     std::fs::write(&bad, b"garbage").unwrap();
-    assert!(matches!(Keyring::load(&bad), Err(PayloadError::Keyring { ref path, .. }) if *path == bad));
+    assert!(
+        matches!(Keyring::load(&bad), Err(PayloadError::Keyring { ref path, .. }) if *path == bad)
+    );
 }

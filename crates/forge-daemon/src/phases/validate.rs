@@ -376,7 +376,11 @@ mod tests {
             eprintln!("SKIP: / is not on a block device here");
             return;
         };
-        let node = PathBuf::from(format!("/dev/block/{}:{}", d.0, d.1));
+        let node = if source_dev(&source) == Some(d) {
+            PathBuf::from(&source)
+        } else {
+            PathBuf::from(format!("/dev/block/{}:{}", d.0, d.1))
+        };
         if !node.exists() {
             eprintln!("SKIP: no /dev/block node for /");
             return;

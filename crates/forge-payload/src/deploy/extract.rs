@@ -74,13 +74,17 @@ struct State<'a> {
     written: u64,
     info: Option<PkgInfo>,
     install: Option<Vec<u8>>,
+    /// Copy buffer, reused for every file.
+    buf: Vec<u8>,
 }
 
 fn owner(h: &tar::Header) -> Result<(u32, u32, u32, i64), Step> {
     let bad = |e: io::Error| Step::Corrupt(format!("bad header: {e}"));
     let mode = h.mode().map_err(bad)?;
-    let uid = u32::try_from(h.uid().map_err(bad)?).map_err(|_| Step::Corrupt("uid out of range".into()))?;
-    let gid = u32::try_from(h.gid().map_err(bad)?).map_err(|_| Step::Corrupt("gid out of range".into()))?;
+    let uid = u32::try_from(h.uid().map_err(bad)?)
+        .map_err(|_| Step::Corrupt("uid out of range".into()))?;
+    let gid = u32::try_from(h.gid().map_err(bad)?)
+        .map_err(|_| Step::Corrupt("gid out of range".into()))?;
     let mtime = i64::try_from(h.mtime().map_err(bad)?).unwrap_or(0);
     Ok((mode, uid, gid, mtime))
 }
@@ -88,7 +92,11 @@ fn owner(h: &tar::Header) -> Result<(u32, u32, u32, i64), Step> {
 /// Symlink target check: absolute targets are taken relative to the root
 /// (as the installed system sees them); relative ones must not climb above it.
 fn symlink_escapes(parent: &[&[u8]], target: &[u8]) -> bool {
-    let mut depth: usize = if target.first() == Some(&b'/') { 0 } else { parent.len() };
+    let mut depth: usize = if target.first() == Some(&b'/') {
+        0
+    } else {
+        parent.len()
+    };
     for c in target.split(|b| *b == b'/') {
         match c {
             b"" | b"." => {}
@@ -186,7 +194,9 @@ impl State<'_> {
                 });
                 self.records.push(FileRecord {
                     path: key,
-                    kind: RecordKind::Dir { mode: mode & 0o7777 },
+                    kind: RecordKind::Dir {
+                        mode: mode & 0o7777,
+                    },
                 });
             }),
             tar::EntryType::Symlink => {
@@ -219,16 +229,18 @@ impl State<'_> {
         if self.written.saturating_add(size) > self.entry.installed_size {
             return Err(Step::Unsafe(UnsafeReason::EntryTooLarge));
         }
-        let (last, parent) = comps.split_last().ok_or(Step::Unsafe(UnsafeReason::BadName))?;
+        let (last, parent) = comps
+            .split_last()
+            .ok_or(Step::Unsafe(UnsafeReason::BadName))?;
         let dir = self.tree.dir(parent)?;
         Tree::clear_for_file(&dir, last)?;
         let mut f = fsops::create_file(dir.as_fd(), last)?;
         self.created.push(key.clone());
         let mut h = Sha256::new();
-        let mut buf = vec![0u8; 256 << 10];
         let mut n = 0u64;
+        let buf = &mut self.buf;
         loop {
-            let k = match ent.read(&mut buf) {
+            let k = match ent.read(buf) {
                 Ok(0) => break,
                 Ok(k) => k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -244,7 +256,8 @@ impl State<'_> {
         self.written += n;
         fsops::set_meta_fd(f.as_fd(), uid, gid, mode, Some(mtime))?;
         let sha = hex::encode(h.finalize());
-        self.regular.insert(key.clone(), (sha.clone(), mode & 0o7777));
+        self.regular
+            .insert(key.clone(), (sha.clone(), mode & 0o7777));
         self.records.push(FileRecord {
             path: key,
             kind: RecordKind::File {
@@ -262,7 +275,9 @@ impl State<'_> {
         target: &[u8],
         (uid, gid, mtime): (u32, u32, i64),
     ) -> Result<(), Step> {
-        let (last, parent) = comps.split_last().ok_or(Step::Unsafe(UnsafeReason::BadName))?;
+        let (last, parent) = comps
+            .split_last()
+            .ok_or(Step::Unsafe(UnsafeReason::BadName))?;
         if target.is_empty() || target.contains(&0) || target.contains(&b'\n') {
             return Err(Step::Unsafe(UnsafeReason::BadName));
         }
@@ -294,8 +309,12 @@ impl State<'_> {
         if tkey == key {
             return Err(Step::Unsafe(UnsafeReason::HardLinkTarget));
         }
-        let (tlast, tparent) = tcomps.split_last().ok_or(Step::Unsafe(UnsafeReason::HardLinkTarget))?;
-        let (last, parent) = comps.split_last().ok_or(Step::Unsafe(UnsafeReason::BadName))?;
+        let (tlast, tparent) = tcomps
+            .split_last()
+            .ok_or(Step::Unsafe(UnsafeReason::HardLinkTarget))?;
+        let (last, parent) = comps
+            .split_last()
+            .ok_or(Step::Unsafe(UnsafeReason::BadName))?;
         let src = self.tree.dir(tparent)?;
         let dst = self.tree.dir(parent)?;
         Tree::clear_for_file(&dst, last)?;
@@ -382,6 +401,7 @@ pub fn extract(
         written: 0,
         info: None,
         install: None,
+        buf: vec![0u8; 256 << 10],
     };
     let corrupt = |reason: String| PayloadError::CorruptArchive {
         path: archive.to_path_buf(),

@@ -189,7 +189,13 @@ pub fn set_mtime_at(dir: BorrowedFd<'_>, name: &[u8], mtime: i64) -> io::Result<
 
 /// Owner, mode and mtime of an open file or directory, in the order that
 /// keeps set-id bits (chown clears them, so chmod comes after).
-pub fn set_meta_fd(fd: BorrowedFd<'_>, uid: u32, gid: u32, mode: u32, mtime: Option<i64>) -> io::Result<()> {
+pub fn set_meta_fd(
+    fd: BorrowedFd<'_>,
+    uid: u32,
+    gid: u32,
+    mode: u32,
+    mtime: Option<i64>,
+) -> io::Result<()> {
     let raw = fd.as_raw_fd();
     // SAFETY: valid fd for all three calls.
     check(unsafe { libc::fchown(raw, uid, gid) })?;

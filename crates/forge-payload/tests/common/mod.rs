@@ -32,7 +32,8 @@ impl Scratch {
         }
         std::fs::create_dir_all(payload.join("packages")).expect("mkdir");
         std::fs::write(outside.join("canary"), b"untouched").expect("canary");
-        let (secret, keyring) = testkit::generate_key(tmp.path(), "Corpus Test <corpus@example.org>");
+        let (secret, keyring) =
+            testkit::generate_key(tmp.path(), "Corpus Test <corpus@example.org>");
         Scratch {
             tmp,
             payload,
@@ -63,7 +64,13 @@ impl Scratch {
     /// A package archive from raw entries, with a correct `.PKGINFO` for
     /// `name` 1.0 core and an installed size of `size`.
     pub fn raw_package(&self, name: &str, size: u64, entries: Vec<RawEntry>) -> PathBuf {
-        let mut all = vec![RawEntry::pkginfo(&testkit::info(name, "1.0", "core", &[], size))];
+        let mut all = vec![RawEntry::pkginfo(&testkit::info(
+            name,
+            "1.0",
+            "core",
+            &[],
+            size,
+        ))];
         all.extend(entries);
         let p = self.packages().join(format!("{name}-1.0.igos.tar.gz"));
         testkit::write_raw_archive(&p, &all);
@@ -75,7 +82,11 @@ impl Scratch {
         let payload = self.open();
         let pkgs: Vec<PackageEntry> = payload.packages().to_vec();
         let report = payload.verify_archives(&pkgs);
-        assert!(report.is_clean(), "unexpected integrity failure: {:?}", report.audit_lines());
+        assert!(
+            report.is_clean(),
+            "unexpected integrity failure: {:?}",
+            report.audit_lines()
+        );
         forge_payload::deploy(&payload, &report, &pkgs, &self.target, &|_| {})
     }
 
@@ -85,7 +96,10 @@ impl Scratch {
         let mut out = BTreeMap::new();
         walk(self.tmp.path(), &self.target, &mut out);
         if let Ok(m) = std::fs::symlink_metadata("/etc/shadow") {
-            out.insert(PathBuf::from("/etc/shadow"), (m.len(), m.mtime(), m.nlink()));
+            out.insert(
+                PathBuf::from("/etc/shadow"),
+                (m.len(), m.mtime(), m.nlink()),
+            );
         }
         out
     }
@@ -95,7 +109,12 @@ impl Scratch {
         let mut out = BTreeMap::new();
         walk(&self.target, Path::new("/nonexistent"), &mut out);
         out.keys()
-            .map(|p| p.strip_prefix(&self.target).unwrap_or(p).display().to_string())
+            .map(|p| {
+                p.strip_prefix(&self.target)
+                    .unwrap_or(p)
+                    .display()
+                    .to_string()
+            })
             .collect()
     }
 
@@ -114,7 +133,9 @@ impl Scratch {
 }
 
 fn walk(dir: &Path, skip: &Path, out: &mut BTreeMap<PathBuf, (u64, i64, u64)>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p == skip {
@@ -131,7 +152,15 @@ fn walk(dir: &Path, skip: &Path, out: &mut BTreeMap<PathBuf, (u64, i64, u64)>) {
 
 /// A small well-formed package set: `base` (core) and `app` (base, depends on base).
 pub fn two_packages(s: &Scratch) {
-    testkit::make_package(&s.packages(), "base", "1.0", "core", &[], &[("etc/base.conf", b"base\n")], None);
+    testkit::make_package(
+        &s.packages(),
+        "base",
+        "1.0",
+        "core",
+        &[],
+        &[("etc/base.conf", b"base\n")],
+        None,
+    );
     testkit::make_package(
         &s.packages(),
         "app",

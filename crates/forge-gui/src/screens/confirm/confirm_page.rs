@@ -12,7 +12,6 @@ use gtk::glib;
 use forge_proto::i18n::{tr, trf};
 
 use crate::client::ClientError;
-use crate::langnames::LangNames;
 use crate::state::ForgeState;
 use crate::util;
 
@@ -138,7 +137,7 @@ impl ConfirmPage {
         let state = self.state();
         let c = state.choices().clone();
         let catalog = state.catalog();
-        let names = LangNames::load();
+        let names = state.lang_names();
         imp.language_row
             .set_subtitle(&format!("{} ({})", names.locale_name(&c.locale), c.locale));
         let layout_desc = catalog

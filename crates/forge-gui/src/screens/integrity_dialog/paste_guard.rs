@@ -23,11 +23,14 @@ use std::rc::Rc;
 use gtk::glib;
 use gtk::prelude::*;
 
+/// Called on each refused attempt.
+type RefusedHook = Rc<RefCell<Option<Box<dyn Fn()>>>>;
+
 /// Keeps the guard's counters; the handlers live as long as the entry.
 #[derive(Clone, Default)]
 pub struct PasteGuard {
     refused: Rc<Cell<u32>>,
-    on_refused: Rc<RefCell<Option<Box<dyn Fn()>>>>,
+    on_refused: RefusedHook,
 }
 
 impl PasteGuard {

@@ -12,7 +12,6 @@ use gtk::{gio, glib};
 use forge_proto::i18n::{tr, trf};
 
 use super::search_list::{SearchList, Suffix};
-use crate::langnames::LangNames;
 use crate::screens::problem_label::show_problems;
 use crate::state::ForgeState;
 
@@ -137,14 +136,14 @@ impl KeyboardLocalePage {
     fn build_lists(&self, state: &ForgeState) {
         let imp = self.imp();
         let catalog = state.catalog();
-        let names = LangNames::load();
+        let names = state.lang_names();
         let mut locales: Vec<(String, String)> = catalog
             .locales
             .iter()
             .filter(|l| l.ends_with(".UTF-8") || l.ends_with(".utf8"))
             .map(|l| (l.clone(), format!("{} — {}", names.locale_name(l), l)))
             .collect();
-        locales.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+        locales.sort_by_key(|a| a.1.to_lowercase());
         let list = SearchList::new(&imp.locale_list, &imp.locale_search, locales, None);
         let w = self.downgrade();
         list.connect_selected(move |id| {
@@ -187,7 +186,7 @@ impl KeyboardLocalePage {
                 (n.clone(), d)
             })
             .collect();
-        layouts.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+        layouts.sort_by_key(|a| a.1.to_lowercase());
         let descs: Vec<&str> = layouts.iter().map(|(_, d)| d.as_str()).collect();
         imp.layout_dropdown
             .set_model(Some(&gtk::StringList::new(&descs)));

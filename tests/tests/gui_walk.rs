@@ -1,0 +1,259 @@
+//! Full walks of the real `forge-gui` binary against the real daemon on the
+//! test bus (private dbus-daemon, real polkitd, the daemon, a test user in
+//! the allowed group). The GUI is driven by its autopilot
+//! (`FORGE_GUI_AUTOPILOT`, see crates/forge-gui/src/autopilot.rs), which
+//! clicks through every screen as a person would and types the integrity
+//! phrase with real X key events (xdotool).
+//!
+//! - dry run: reaches done, the image is untouched, and the install.yaml the
+//!   daemon accepted is byte for byte the plan the GUI built from the
+//!   choices, and holds those choices;
+//! - tampered payload: the walk reaches the integrity dialog, pasting the
+//!   phrase is refused, typing it continues, the job reaches done;
+//! - real install of the boot test payload into a disk image: reaches done
+//!   with success and the accepted plan matches.
+//!
+//! Needs root, an X display (run under `xvfb-run -a`) and xdotool; the
+//! binaries must be built (`cargo build -p forge-gui -p forge-daemon`).
+//! Skips with a reason otherwise.
+
+mod daemon_common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use daemon_common::*;
+use forge_tests::daemon::{built_binary, DaemonOptions};
+use forge_tests::env::ForgeEnv;
+use forge_tests::users::{self, TestUser};
+use serde_json::Value;
+
+const WALK_TIMEOUT: Duration = Duration::from_secs(900);
+
+fn gui_skip() -> Option<String> {
+    if let Some(why) = forge_tests::env::skip_reason() {
+        return Some(why);
+    }
+    if std::env::var_os("DISPLAY").is_none() {
+        return Some("no X display: run under xvfb-run -a".into());
+    }
+    let xdotool = Command::new("xdotool").arg("version").output();
+    if !matches!(xdotool, Ok(o) if o.status.success()) {
+        return Some("xdotool is missing (scripts/setup-debian.sh installs it)".into());
+    }
+    if let Err(e) = built_binary("forge-gui") {
+        return Some(format!("{e}"));
+    }
+    None
+}
+
+/// A directory the test user can read and write.
+fn shared_dir() -> Result<tempfile::TempDir> {
+    let d = tempfile::Builder::new().prefix("forge-gui-walk-").tempdir()?;
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o1777))?;
+    Ok(d)
+}
+
+/// The X authority cookie, readable by the test user.
+fn xauthority_for(dir: &Path) -> Result<Option<PathBuf>> {
+    let Some(src) = std::env::var_os("XAUTHORITY") else {
+        return Ok(None);
+    };
+    let dst = dir.join("Xauthority");
+    std::fs::copy(&src, &dst).context("copying XAUTHORITY")?;
+    std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o644))?;
+    Ok(Some(dst))
+}
+
+/// Runs the GUI as `user` with `script` (YAML) and returns its result JSON.
+fn walk(env: &ForgeEnv, user: &TestUser, script: &str, dir: &Path) -> Result<Value> {
+    let gui = built_binary("forge-gui")?;
+    let result = dir.join("result.json");
+    let script = format!("{script}result: {}\nquit: true\n", result.display());
+    let script_path = dir.join("script.yaml");
+    std::fs::write(&script_path, script)?;
+    std::fs::set_permissions(&script_path, std::fs::Permissions::from_mode(0o644))?;
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home)?;
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o777))?;
+    let mut cmd = Command::new("runuser");
+    cmd.arg("-u")
+        .arg(&user.name)
+        .arg("--")
+        .arg(&gui)
+        .env("DBUS_SYSTEM_BUS_ADDRESS", env.bus.address())
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("HOME", &home)
+        .env("XDG_RUNTIME_DIR", &home)
+        .env("NO_AT_BRIDGE", "1")
+        .env("GSETTINGS_BACKEND", "memory")
+        .env("FORGE_GUI_AUTOPILOT", &script_path)
+        .env("RUST_LOG", "info")
+        .current_dir("/")
+        .stdin(Stdio::null());
+    if let Some(x) = xauthority_for(dir)? {
+        cmd.env("XAUTHORITY", x);
+    }
+    let log_path = dir.join("gui.log");
+    let log = std::fs::File::create(&log_path)?;
+    cmd.stdout(log.try_clone()?).stderr(log);
+    let mut child = cmd.spawn().context("starting forge-gui")?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            if !result.exists() {
+                bail!(
+                    "forge-gui exited ({status}) without a result:\n{}",
+                    std::fs::read_to_string(&log_path).unwrap_or_default()
+                );
+            }
+            break;
+        }
+        if start.elapsed() > WALK_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!(
+                "the walk did not finish in {WALK_TIMEOUT:?}:\n{}\n---- daemon ----\n{}",
+                std::fs::read_to_string(&log_path).unwrap_or_default(),
+                env.daemon.log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let text = std::fs::read_to_string(&result)?;
+    let v: Value = serde_json::from_str(&text)?;
+    if v["error"].as_str().is_some_and(|e| !e.is_empty()) {
+        bail!(
+            "the walk failed: {}\n---- gui ----\n{}\n---- daemon ----\n{}",
+            v["error"],
+            std::fs::read_to_string(&log_path).unwrap_or_default(),
+            env.daemon.log()
+        );
+    }
+    Ok(v)
+}
+
+fn script(disk: &Path, dry_run: bool) -> String {
+    format!(
+        "locale: de_DE.UTF-8\nlayout: de\nvariant: nodeadkeys\ntimezone: Europe/Berlin\n\
+         boot: bios\ndisk: {}\nfull_name: Alice Liddell\npassword: {USER_PW}\n\
+         root_password: {ROOT_PW}\nhostname: wonderland\ndry_run: {dry_run}\n",
+        disk.display()
+    )
+}
+
+/// The plan the daemon accepted equals the GUI's, and holds the choices.
+fn check_accepted(env: &ForgeEnv, outcome: &Value) -> Result<()> {
+    let accepted = std::fs::read_to_string(&env.daemon.accepted_plan)
+        .with_context(|| format!("{}", env.daemon.accepted_plan.display()))?;
+    assert_eq!(
+        accepted,
+        outcome["plan_yaml"].as_str().unwrap_or_default(),
+        "the accepted install.yaml differs from the plan the GUI built"
+    );
+    let plan = forge_proto::validate::parse_plan(&accepted)
+        .map_err(|e| anyhow::anyhow!("accepted plan does not parse: {e}"))?;
+    assert_eq!(plan.locale, "de_DE.UTF-8");
+    assert_eq!(plan.keyboard.layout, "de");
+    assert_eq!(plan.keyboard.variant, "nodeadkeys");
+    assert_eq!(plan.timezone, "Europe/Berlin");
+    assert_eq!(plan.boot, "bios");
+    assert_eq!(plan.hostname, "wonderland");
+    assert_eq!(plan.user.name, "alice");
+    assert_eq!(plan.user.full_name, "Alice Liddell");
+    assert!(plan.user.admin);
+    for pw in [ROOT_PW, USER_PW] {
+        assert!(!accepted.contains(pw), "a password reached install.yaml");
+    }
+    Ok(())
+}
+
+#[test]
+fn dry_run_walk_reaches_done_and_the_accepted_plan_matches() -> Result<()> {
+    if let Some(why) = gui_skip() {
+        eprintln!("SKIP: {why}");
+        return Ok(());
+    }
+    let payload = signed_payload()?;
+    let env = start(&payload)?;
+    let img = image(&env)?;
+    let before = sha256(&img)?;
+    let dir = shared_dir()?;
+    let out = walk(&env, &users::permitted()?, &script(&img, true), dir.path())?;
+    assert_eq!(out["reached_done"], true, "{out}");
+    assert_eq!(out["integrity_dialog"], false, "{out}");
+    let screens: Vec<&str> = out["screens"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        screens,
+        ["welcome", "keyboard_locale", "disk", "user", "packages", "confirm", "progress", "done"]
+    );
+    check_accepted(&env, &out)?;
+    assert_eq!(sha256(&img)?, before, "a dry run wrote the image");
+    let log = env.daemon.log();
+    for pw in [ROOT_PW, USER_PW] {
+        assert!(!log.contains(pw), "a password reached the daemon log");
+    }
+    Ok(())
+}
+
+#[test]
+fn tampered_payload_walk_refuses_paste_and_continues_on_typing() -> Result<()> {
+    if let Some(why) = gui_skip() {
+        eprintln!("SKIP: {why}");
+        return Ok(());
+    }
+    let payload = signed_payload()?;
+    payload.tamper("busybox")?;
+    let env = start(&payload)?;
+    let img = image(&env)?;
+    let dir = shared_dir()?;
+    let out = walk(&env, &users::permitted()?, &script(&img, true), dir.path())?;
+    assert_eq!(out["integrity_dialog"], true, "no integrity dialog: {out}");
+    assert_eq!(out["paste_refused"], true, "pasting the phrase was not refused: {out}");
+    assert_eq!(out["typed_phrase"], true, "{out}");
+    assert_eq!(out["reached_done"], true, "{out}");
+    let log = env.daemon.log();
+    assert!(
+        log.contains("MISMATCH packages/busybox"),
+        "the daemon did not record the mismatch: {log}"
+    );
+    Ok(())
+}
+
+#[test]
+fn real_install_walk_into_a_disk_image_reaches_done() -> Result<()> {
+    if let Some(why) = gui_skip() {
+        eprintln!("SKIP: {why}");
+        return Ok(());
+    }
+    let boot = match forge_tests::test_payload::try_boot_payload() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("SKIP: the boot test payload cannot be built here: {e:#}");
+            return Ok(());
+        }
+    };
+    let env = ForgeEnv::start(DaemonOptions {
+        payload: Some(boot.dir.clone()),
+        keyring: Some(boot.keyring.clone()),
+        ..DaemonOptions::default()
+    })?;
+    let img = env.daemon.create_image("gui-install.img", 2 << 30)?;
+    let dir = shared_dir()?;
+    let out = walk(&env, &users::permitted()?, &script(&img, false), dir.path())?;
+    assert_eq!(out["reached_done"], true, "{out}");
+    assert!(
+        out["done_title"].as_str().unwrap_or("").contains("abgeschlossen")
+            || out["done_title"].as_str().unwrap_or("").contains("Complete"),
+        "the install did not succeed: {out}\n{}",
+        env.daemon.log()
+    );
+    check_accepted(&env, &out)?;
+    Ok(())
+}
