@@ -2,7 +2,8 @@
 //! tests, run as a test user (see `forge_tests::client`). It reads one
 //! command per line on stdin and writes one JSON object per line on stdout:
 //! replies (`{"reply": cmd, "ok": bool, ...}`) and, after `watch`, every
-//! job signal from the daemon (`{"signal": member, "path": .., "args": [..]}`).
+//! job signal from the daemon (`{"signal": member, "path": .., "args": [..]}`),
+//! PropertiesChanged of job objects included, in the order they arrived.
 //!
 //! Commands: `watch`, `install YAML_FILE IO_JSON_FILE`, `validate YAML_FILE`,
 //! `cancel PATH`, `override PATH PHRASE...`, `props PATH`, `disks`, `groups`,
@@ -48,6 +49,12 @@ fn variant_json(v: &zbus::OwnedVariant) -> Value {
     }
     if let Ok(n) = u32::try_from(v.try_clone().expect("clone")) {
         return json!(n);
+    }
+    if let Ok(n) = f64::try_from(v.try_clone().expect("clone")) {
+        return json!(n);
+    }
+    if let Ok(a) = Vec::<String>::try_from(v.try_clone().expect("clone")) {
+        return json!(a);
     }
     json!(format!("{v:?}"))
 }
@@ -174,7 +181,21 @@ fn signal_json(msg: &zbus::Message) -> Option<Value> {
     let member = h.member()?.to_string();
     let path = h.path()?.to_string();
     let body = msg.body();
+    let from_job = h.interface().is_some_and(|i| i.as_str() == JOB_INTERFACE);
     let args = match member.as_str() {
+        "PropertiesChanged" if !from_job => {
+            let (iface, changed, invalidated): (
+                String,
+                HashMap<String, zbus::OwnedVariant>,
+                Vec<String>,
+            ) = body.deserialize().ok()?;
+            let changed: serde_json::Map<String, Value> = changed
+                .iter()
+                .map(|(k, v)| (k.clone(), variant_json(v)))
+                .collect();
+            json!([iface, changed, invalidated])
+        }
+        _ if !from_job => return None,
         "PhaseStarted" | "PhaseFinished" => {
             let (p, i): (String, u32) = body.deserialize().ok()?;
             json!([p, i])
@@ -206,7 +227,6 @@ async fn watch(conn: zbus::Connection) -> zbus::Result<()> {
     let rule = zbus::MatchRule::builder()
         .msg_type(zbus::message::Type::Signal)
         .sender(owner.as_str())
-        .interface(JOB_INTERFACE)
         .path_namespace(JOB_PATH_PREFIX)
         .build()?;
     let mut stream =

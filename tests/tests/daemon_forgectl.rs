@@ -94,6 +94,7 @@ fn forgectl_dry_run_install_disks_and_groups() -> anyhow::Result<()> {
             true,
         ),
     )?;
+    eprintln!("forgectl install --dry-run:\n{out}{err}");
     assert_eq!(
         code,
         0,

@@ -75,6 +75,44 @@ fn permitted_dry_run_reports_in_order_and_leaks_no_password() -> anyhow::Result<
             .as_str()
             .is_some_and(|m| m.to_lowercase().contains("partition") || m.contains("GPT"))));
 
+    // PropertiesChanged: Fraction monotone up to 1, State ends succeeded
+    // before Finished, PhaseCompleted follows the phases.
+    let changed: Vec<&serde_json::Value> = sigs
+        .iter()
+        .filter(|s| s["signal"] == "PropertiesChanged")
+        .map(|s| &s["args"][1])
+        .collect();
+    let pc_fraction: Vec<f64> = changed
+        .iter()
+        .filter_map(|c| c["Fraction"].as_f64())
+        .collect();
+    assert!(pc_fraction.len() > 13, "{pc_fraction:?}");
+    assert!(
+        pc_fraction.windows(2).all(|w| w[0] <= w[1]),
+        "{pc_fraction:?}"
+    );
+    assert_eq!(pc_fraction.last().copied(), Some(1.0));
+    let states: Vec<&str> = changed.iter().filter_map(|c| c["State"].as_str()).collect();
+    assert_eq!(states.last().copied(), Some("succeeded"), "{states:?}");
+    let completed: Vec<&str> = changed
+        .iter()
+        .filter_map(|c| c["PhaseCompleted"].as_str())
+        .collect();
+    // PropertiesChanged carries the value current when it is sent, so
+    // values may be skipped, never reordered.
+    let index = |n: &&str| forge_proto::Phase::from_name(n).map(|p| p.index());
+    let completed_idx: Vec<_> = completed.iter().map(index).collect();
+    assert!(completed_idx.iter().all(Option::is_some), "{completed:?}");
+    assert!(
+        completed_idx.windows(2).all(|w| w[0] <= w[1]),
+        "{completed:?}"
+    );
+    assert_eq!(completed.last(), Some(&"cleanup"), "{completed:?}");
+    let phases: Vec<&str> = changed.iter().filter_map(|c| c["Phase"].as_str()).collect();
+    let phase_idx: Vec<_> = phases.iter().map(index).collect();
+    assert!(phase_idx.windows(2).all(|w| w[0] <= w[1]), "{phases:?}");
+    assert_eq!(phases.last(), Some(&"cleanup"), "{phases:?}");
+
     let p = c.request(&format!("props {path}"))?;
     assert_eq!(p["props"]["State"], "succeeded", "{p}");
     assert_eq!(p["props"]["Fraction"], 1.0, "{p}");

@@ -21,7 +21,11 @@ use forge_tests::env::ForgeEnv;
 use forge_tests::users::{self, run_as};
 
 fn loops_of(image: &Path) -> String {
-    let out = Command::new("losetup").arg("-j").arg(image).output().expect("losetup");
+    let out = Command::new("losetup")
+        .arg("-j")
+        .arg(image)
+        .output()
+        .expect("losetup");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -55,16 +59,21 @@ fn install_failing_at(payload: &TestPayload, phase: Phase) -> anyhow::Result<()>
     let rp = write("root.pw", ROOT_PW)?;
     let up = write("user.pw", USER_PW)?;
     let bin = built_binary("forgectl")?;
-    let out = run_as(&users::permitted()?, &env.bus, &bin, &[
-        "install",
-        &plan,
-        "--disk",
-        &img.to_string_lossy(),
-        "--root-password-file",
-        &rp,
-        "--user-password-file",
-        &up,
-    ])
+    let out = run_as(
+        &users::permitted()?,
+        &env.bus,
+        &bin,
+        &[
+            "install",
+            &plan,
+            "--disk",
+            &img.to_string_lossy(),
+            "--root-password-file",
+            &rp,
+            "--user-password-file",
+            &up,
+        ],
+    )
     .stdin(std::process::Stdio::null())
     .output()?;
     let (stdout, stderr) = (
@@ -72,19 +81,33 @@ fn install_failing_at(payload: &TestPayload, phase: Phase) -> anyhow::Result<()>
         String::from_utf8_lossy(&out.stderr).into_owned(),
     );
     let log = env.daemon.log();
-    let context = format!("fault at {phase}\nstdout:\n{stdout}\nstderr:\n{stderr}\ndaemon log:\n{log}");
-    assert_ne!(out.status.code(), Some(0), "install succeeded despite the fault: {context}");
+    let context =
+        format!("fault at {phase}\nstdout:\n{stdout}\nstderr:\n{stderr}\ndaemon log:\n{log}");
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "install succeeded despite the fault: {context}"
+    );
     assert!(
         stdout.contains(phase.as_str()) || stderr.contains(phase.as_str()),
         "forgectl did not name the failed phase: {context}"
     );
-    assert!(log.contains(&format!("fault injection configured for phase {phase}")), "{context}");
+    assert!(
+        log.contains(&format!("fault injection configured for phase {phase}")),
+        "{context}"
+    );
     for secret in [ROOT_PW, USER_PW] {
-        assert!(!stdout.contains(secret) && !stderr.contains(secret) && !log.contains(secret), "secret leaked: {context}");
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret) && !log.contains(secret),
+            "secret leaked: {context}"
+        );
     }
     let host = std::fs::read_to_string("/proc/self/mountinfo")?;
     let leaked = mounts_under(&host, &env.daemon.staging_dir);
-    assert!(leaked.is_empty(), "host mounts left under the staging dir: {leaked:?}\n{context}");
+    assert!(
+        leaked.is_empty(),
+        "host mounts left under the staging dir: {leaked:?}\n{context}"
+    );
     assert_eq!(loops_of(&img), "", "loop device left attached: {context}");
     Ok(())
 }
@@ -98,7 +121,10 @@ fn each_phase_failure_is_reported_and_undone() -> anyhow::Result<()> {
     for phase in Phase::ALL {
         let started = std::time::Instant::now();
         install_failing_at(&payload, phase)?;
-        eprintln!("fault at {phase}: reported and undone ({:.1?})", started.elapsed());
+        eprintln!(
+            "fault at {phase}: reported and undone ({:.1?})",
+            started.elapsed()
+        );
     }
     Ok(())
 }

@@ -31,7 +31,9 @@ fn skip_reason(mode: &BootMode) -> Option<String> {
 }
 
 fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed ({}):\n{}\n{}",
@@ -79,16 +81,21 @@ fn forge_install(payload: &BootPayload, boot: &str, host: &str, user: &str, tz: 
     let up = write("user.pw", USER_PW);
     let bin = built_binary("forgectl").expect("forgectl built");
     let started = std::time::Instant::now();
-    let out = run_as(&users::permitted().unwrap(), &env.bus, &bin, &[
-        "install",
-        &plan,
-        "--disk",
-        &img.to_string_lossy(),
-        "--root-password-file",
-        &rp,
-        "--user-password-file",
-        &up,
-    ])
+    let out = run_as(
+        &users::permitted().unwrap(),
+        &env.bus,
+        &bin,
+        &[
+            "install",
+            &plan,
+            "--disk",
+            &img.to_string_lossy(),
+            "--root-password-file",
+            &rp,
+            "--user-password-file",
+            &up,
+        ],
+    )
     .stdin(std::process::Stdio::null())
     .output()
     .expect("running forgectl");
@@ -106,7 +113,11 @@ fn forge_install(payload: &BootPayload, boot: &str, host: &str, user: &str, tz: 
     for secret in [ROOT_PW, USER_PW] {
         assert!(!stdout.contains(secret) && !stderr.contains(secret) && !log.contains(secret));
     }
-    let out = Command::new("losetup").arg("-j").arg(&img).output().unwrap();
+    let out = Command::new("losetup")
+        .arg("-j")
+        .arg(&img)
+        .output()
+        .unwrap();
     assert!(out.stdout.is_empty(), "loop device left attached");
     // Keep the image beyond the daemon's temp dir.
     let dir = tempfile::tempdir().expect("temp dir");
@@ -133,7 +144,9 @@ fn pkm_packages(image: &Path) -> Vec<String> {
             None::<&str>,
         )
         .expect("private /");
-        let dev = run(Command::new("losetup").args(["-r", "--find", "--show", "--partscan"]).arg(&image));
+        let dev = run(Command::new("losetup")
+            .args(["-r", "--find", "--show", "--partscan"])
+            .arg(&image));
         let dev = dev.trim().to_string();
         let _ = Command::new("partx").arg("-u").arg(&dev).status();
         let part = format!("{dev}p2");
@@ -153,7 +166,11 @@ fn pkm_packages(image: &Path) -> Vec<String> {
         );
         let names = r.as_ref().ok().map(|_| {
             let mut v: Vec<String> = std::fs::read_dir(mnt.path().join(forge_payload::PKM_DB_DIR))
-                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
                 .unwrap_or_default();
             v.sort();
             v
@@ -189,14 +206,43 @@ fn boot(image: &Path, mode: BootMode, what: &str) -> BootResult {
 }
 
 fn assert_marker(r: &BootResult, host: &str, user: &str, tz: &str) {
-    assert_eq!(r.outcome, BootOutcome::MarkerSeen, "no boot marker; console tail:\n{}", r.log_tail(4000));
+    assert_eq!(
+        r.outcome,
+        BootOutcome::MarkerSeen,
+        "no boot marker; console tail:\n{}",
+        r.log_tail(4000)
+    );
     let f = r.marker_fields();
-    assert_eq!(f.get("hostname").map(String::as_str), Some(host), "marker {:?}", r.marker);
-    assert_eq!(f.get("user").cloned(), Some(format!("{user}:hashed")), "marker {:?}", r.marker);
+    assert_eq!(
+        f.get("hostname").map(String::as_str),
+        Some(host),
+        "marker {:?}",
+        r.marker
+    );
+    assert_eq!(
+        f.get("user").cloned(),
+        Some(format!("{user}:hashed")),
+        "marker {:?}",
+        r.marker
+    );
     let link = f.get("tz").cloned().unwrap_or_default();
-    assert!(link.ends_with(&format!("usr/share/zoneinfo/{tz}")), "marker {:?}", r.marker);
-    assert_eq!(f.get("fstab_root").map(String::as_str), Some("yes"), "marker {:?}", r.marker);
-    assert_eq!(f.get("hook").map(String::as_str), Some("yes"), "marker {:?}", r.marker);
+    assert!(
+        link.ends_with(&format!("usr/share/zoneinfo/{tz}")),
+        "marker {:?}",
+        r.marker
+    );
+    assert_eq!(
+        f.get("fstab_root").map(String::as_str),
+        Some("yes"),
+        "marker {:?}",
+        r.marker
+    );
+    assert_eq!(
+        f.get("hook").map(String::as_str),
+        Some("yes"),
+        "marker {:?}",
+        r.marker
+    );
 }
 
 #[test]
@@ -207,7 +253,11 @@ fn efi_forge_install_boots_and_registers_every_package() {
     }
     let payload = boot_payload();
     let inst = forge_install(&payload, "efi", "forge-efi", "alice", "Europe/Berlin");
-    assert_eq!(pkm_packages(&inst.image), expected_packages(&payload), "pkm database");
+    assert_eq!(
+        pkm_packages(&inst.image),
+        expected_packages(&payload),
+        "pkm database"
+    );
     let r = boot(&inst.image, BootMode::Efi, "efi");
     assert_marker(&r, "forge-efi", "alice", "Europe/Berlin");
 }
@@ -220,14 +270,20 @@ fn bios_forge_install_boots_and_registers_every_package() {
     }
     let payload = boot_payload();
     let inst = forge_install(&payload, "bios", "forge-bios", "bob", "Asia/Tokyo");
-    assert_eq!(pkm_packages(&inst.image), expected_packages(&payload), "pkm database");
+    assert_eq!(
+        pkm_packages(&inst.image),
+        expected_packages(&payload),
+        "pkm database"
+    );
     let r = boot(&inst.image, BootMode::Bios, "bios");
     assert_marker(&r, "forge-bios", "bob", "Asia/Tokyo");
 }
 
 /// Byte offset of the ESP (partition 1) inside the image.
 fn esp_offset(image: &Path) -> u64 {
-    let start = run(Command::new("partx").args(["-g", "-o", "START", "-n", "1"]).arg(image));
+    let start = run(Command::new("partx")
+        .args(["-g", "-o", "START", "-n", "1"])
+        .arg(image));
     start.trim().parse::<u64>().expect("partx START") * 512
 }
 
@@ -237,7 +293,9 @@ fn mtools_fat(image: &Path) -> String {
 
 #[test]
 fn secure_boot_accepts_forges_mok_and_refuses_another_key() {
-    let probe = BootMode::SecureBoot { vars: PathBuf::new() };
+    let probe = BootMode::SecureBoot {
+        vars: PathBuf::new(),
+    };
     if let Some(why) = skip_reason(&probe) {
         eprintln!("SKIP: {why}");
         return;
@@ -248,10 +306,18 @@ fn secure_boot_accepts_forges_mok_and_refuses_another_key() {
     let fat = mtools_fat(&inst.image);
     // The MOK FORGE generated for this machine, as it put it on the ESP.
     let mok = w.join("MOK.der");
-    run(Command::new("mcopy").env("MTOOLS_SKIP_CHECK", "1").args(["-n", "-i", &fat, "::/MOK.der"]).arg(&mok));
+    run(Command::new("mcopy")
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .args(["-n", "-i", &fat, "::/MOK.der"])
+        .arg(&mok));
     let vars = w.join("OVMF_VARS_MOK.fd");
-    qemu::secure_boot_vars_with_mok(&mok, &vars).expect("enrolling the MOK into the variable store");
-    let r = boot(&inst.image, BootMode::SecureBoot { vars: vars.clone() }, "secure boot");
+    qemu::secure_boot_vars_with_mok(&mok, &vars)
+        .expect("enrolling the MOK into the variable store");
+    let r = boot(
+        &inst.image,
+        BootMode::SecureBoot { vars: vars.clone() },
+        "secure boot",
+    );
     assert!(
         r.serial_log.contains("Secure boot enabled"),
         "the kernel did not report Secure Boot; console tail:\n{}",
@@ -262,10 +328,15 @@ fn secure_boot_accepts_forges_mok_and_refuses_another_key() {
     // The same GRUB, signed by another key instead: shim must refuse it.
     let grub = w.join("grubx64.efi");
     let resigned = w.join("grubx64.other.efi");
-    run(Command::new("mcopy").env("MTOOLS_SKIP_CHECK", "1").args(["-n", "-i", &fat, "::/EFI/BOOT/grubx64.efi"]).arg(&grub));
+    run(Command::new("mcopy")
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .args(["-n", "-i", &fat, "::/EFI/BOOT/grubx64.efi"])
+        .arg(&grub));
     run(Command::new("sbattach").arg("--remove").arg(&grub));
     run(Command::new("openssl")
-        .args(["req", "-new", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
+        .args([
+            "req", "-new", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
         .args(["-subj", "/CN=Not the enrolled MOK/", "-keyout"])
         .arg(w.join("other.key"))
         .arg("-out")
@@ -278,8 +349,16 @@ fn secure_boot_accepts_forges_mok_and_refuses_another_key() {
         .arg("--output")
         .arg(&resigned)
         .arg(&grub));
-    run(Command::new("mcopy").env("MTOOLS_SKIP_CHECK", "1").args(["-o", "-i", &fat]).arg(&resigned).arg("::/EFI/BOOT/grubx64.efi"));
-    let r = boot(&inst.image, BootMode::SecureBoot { vars }, "secure boot, foreign key");
+    run(Command::new("mcopy")
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .args(["-o", "-i", &fat])
+        .arg(&resigned)
+        .arg("::/EFI/BOOT/grubx64.efi"));
+    let r = boot(
+        &inst.image,
+        BootMode::SecureBoot { vars },
+        "secure boot, foreign key",
+    );
     assert_eq!(
         r.outcome,
         BootOutcome::SecurityViolation,

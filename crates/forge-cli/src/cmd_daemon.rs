@@ -487,7 +487,7 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
                     }
                     "Finished" => {
                         if let Ok((success, completed, error, warnings)) = body.deserialize::<(bool, String, String, Vec<String>)>() {
-                            return report_finished(success, &completed, &error, &warnings);
+                            return report_finished(success, io.dry_run, &completed, &error, &warnings);
                         }
                     }
                     _ => {}
@@ -513,6 +513,7 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
 
 fn report_finished(
     success: bool,
+    dry_run: bool,
     completed: &str,
     error: &str,
     warnings: &[String],
@@ -523,7 +524,10 @@ fn report_finished(
             println!("  {w}");
         }
     }
-    if success {
+    if success && dry_run {
+        println!("{}", tr("Dry run finished: every check passed; nothing was written."));
+        Ok(())
+    } else if success {
         println!("{}", tr("Installation finished successfully."));
         Ok(())
     } else {

@@ -18,7 +18,6 @@ pub async fn authorize(
     header: &Header<'_>,
     action: &str,
 ) -> Result<(), ForgeError> {
-    if std::env::var_os("MUTANT").is_none() { return Ok(()); }
     let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
     let refused = || ForgeError::NotAuthorized(tr("You are not allowed to do this."));
     let subject = match Subject::new_for_message_header(header) {

@@ -133,8 +133,13 @@ fn install_and_inspect(boot: &'static str) {
                 .unwrap()
                 .contains("gpg_verify = true"));
             let trusted = std::fs::read(root.join("etc/pkm/trusted.gpg")).unwrap();
-            let public = forge_payload::Keyring::load(&keyring2).unwrap().public_bytes();
-            assert!(!trusted.is_empty() && trusted == public, "trusted.gpg is not the keyring's public part");
+            let public = forge_payload::Keyring::load(&keyring2)
+                .unwrap()
+                .public_bytes();
+            assert!(
+                !trusted.is_empty() && trusted == public,
+                "trusted.gpg is not the keyring's public part"
+            );
 
             // Accounts.
             let passwd = std::fs::read_to_string(root.join("etc/passwd")).unwrap();

@@ -131,7 +131,9 @@ pub fn grub_cfg(root_uuid: &str, kernel: Option<&(String, Option<String>)>, titl
     match kernel {
         Some((k, initrd)) => {
             s.push_str(&format!("menuentry '{title}' {{\n"));
-            s.push_str(&format!("\tsearch --no-floppy --fs-uuid --set=root {root_uuid}\n"));
+            s.push_str(&format!(
+                "\tsearch --no-floppy --fs-uuid --set=root {root_uuid}\n"
+            ));
             s.push_str(&format!(
                 "\tlinux {k} root=UUID={root_uuid} ro console=tty0 console=ttyS0,115200\n"
             ));
@@ -141,7 +143,9 @@ pub fn grub_cfg(root_uuid: &str, kernel: Option<&(String, Option<String>)>, titl
             s.push_str("}\n");
         }
         None => {
-            s.push_str(&format!("search --no-floppy --fs-uuid --set=root {root_uuid}\n"));
+            s.push_str(&format!(
+                "search --no-floppy --fs-uuid --set=root {root_uuid}\n"
+            ));
             s.push_str("echo 'No kernel was installed.'\n");
         }
     }
@@ -397,7 +401,10 @@ mod tests {
             Some("/boot/initrd.img-6.1".to_string()),
         );
         let c = grub_cfg("abcd", Some(&k), "X");
-        assert!(c.contains("search --no-floppy --fs-uuid --set=root abcd") && c.contains("set timeout=0"));
+        assert!(
+            c.contains("search --no-floppy --fs-uuid --set=root abcd")
+                && c.contains("set timeout=0")
+        );
         assert!(c.contains(
             "linux /boot/vmlinuz-6.1 root=UUID=abcd ro console=tty0 console=ttyS0,115200"
         ));

@@ -67,10 +67,12 @@ pub fn open_dir(root: &Path, rel: &Path, create: bool) -> io::Result<OwnedFd> {
                 openat(fd.as_fd(), name, flags, Mode::empty())
                     .map_err(|e| err(&walked, "open", e))?
             }
-            Err(Errno::ELOOP) | Err(Errno::ENOTDIR) => return Err(io::Error::other(format!(
+            Err(Errno::ELOOP) | Err(Errno::ENOTDIR) => {
+                return Err(io::Error::other(format!(
                 "{} in the target is a symlink or not a directory; refusing to write through it",
                 walked.display()
-            ))),
+            )))
+            }
             Err(e) => return Err(err(&walked, "open", e)),
         };
         fd = next;

@@ -117,14 +117,23 @@ pub fn make_payload(dir: &Path) -> PathBuf {
     // A shell for the hooks phase: the live system's static busybox.
     if let Ok(busybox) = std::fs::read("/bin/busybox") {
         let mut entries = vec![
-            testkit::RawEntry::pkginfo(&testkit::info("busybox-static", "1.35.0-4", "core", &[], busybox.len() as u64)),
+            testkit::RawEntry::pkginfo(&testkit::info(
+                "busybox-static",
+                "1.35.0-4",
+                "core",
+                &[],
+                busybox.len() as u64,
+            )),
             testkit::RawEntry {
                 mode: 0o755,
                 ..testkit::RawEntry::file("bin/busybox", &busybox)
             },
         ];
         for applet in ["sh", "mkdir", "echo", "cat"] {
-            entries.push(testkit::RawEntry::symlink(&format!("bin/{applet}"), "busybox"));
+            entries.push(testkit::RawEntry::symlink(
+                &format!("bin/{applet}"),
+                "busybox",
+            ));
         }
         testkit::write_raw_archive(&pk.join("busybox-static-1.35.0-4.igos.tar.gz"), &entries);
     }
