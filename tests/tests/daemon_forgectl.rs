@@ -180,3 +180,72 @@ fn forgectl_without_a_terminal_cancels_an_integrity_failure() -> anyhow::Result<
     assert_eq!(code, 2, "{err}");
     Ok(())
 }
+
+#[test]
+fn forgectl_on_a_terminal_takes_the_typed_phrase() -> anyhow::Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("SKIP: script(1) is missing (util-linux), no pty for forgectl");
+        return Ok(());
+    }
+    let payload = signed_payload()?;
+    payload.tamper("busybox")?;
+    let env = start(&payload)?;
+    let img = image(&env)?;
+    let f = Files::new()?;
+    let plan = f.write("plan.yaml", &plan_yaml(&["core"]))?;
+    let rp = f.write("root.pw", ROOT_PW)?;
+    let up = f.write("user.pw", USER_PW)?;
+    let cmd = format!(
+        "{} install {} --disk {} --root-password-file {} --user-password-file {} --dry-run",
+        built_binary("forgectl")?.display(),
+        plan.display(),
+        img.display(),
+        rp.display(),
+        up.display()
+    );
+    // A wrong phrase first (WrongPhrase, asked again), then the right one.
+    let mut child = run_as(
+        &users::permitted()?,
+        &env.bus,
+        std::path::Path::new("/usr/bin/script"),
+        &["-qec", &cmd, "/dev/null"],
+    )
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()?;
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        // Typed only once the question is on the screen.
+        let wait_for = std::time::Instant::now();
+        while !env.daemon.log().contains("awaiting an override") {
+            assert!(wait_for.elapsed() < JOB_TIMEOUT, "{}", env.daemon.log());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        writeln!(stdin, "I do not care")?;
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        writeln!(stdin, "{}", env.daemon.override_phrase)?;
+        std::thread::sleep(std::time::Duration::from_millis(3000));
+    }
+    let out = child.wait_with_output()?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    eprintln!("{text}");
+    assert!(out.status.success(), "{text}\n{}", env.daemon.log());
+    assert!(
+        text.contains("packages/busybox-1.0-1.igos.tar.gz"),
+        "{text}"
+    );
+    assert!(text.contains("Override accepted"), "{text}");
+    let log = env.daemon.log();
+    assert!(
+        log.contains("wrong phrase") && log.contains("OVERRIDE accepted"),
+        "{log}"
+    );
+    Ok(())
+}

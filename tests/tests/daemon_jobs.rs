@@ -337,3 +337,44 @@ fn invalid_plan_and_bad_targets_are_refused_before_anything_happens() -> anyhow:
     assert!(!env.daemon.accepted_plan.exists());
     Ok(())
 }
+
+#[test]
+fn a_failing_phase_is_reported_and_leaves_no_loop_device() -> anyhow::Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let payload = signed_payload()?;
+    let env = forge_tests::env::ForgeEnv::start(forge_tests::daemon::DaemonOptions {
+        payload: Some(payload.payload.clone()),
+        keyring: Some(payload.keyring.clone()),
+        fail_at_phase: Some("mount".into()),
+        ..Default::default()
+    })?;
+    let img = image(&env)?;
+    let mut c = env.client(&users::permitted()?)?;
+    c.request("watch")?;
+    let r = install(&mut c, &plan_yaml(&["core"]), &io_json(&img, false))?;
+    assert_eq!(r["ok"], true, "{r}");
+    let path = r["path"].as_str().unwrap().to_string();
+    let fin = finished(&mut c, &path)?;
+    assert_eq!(fin["args"][0], false, "{fin}");
+    assert_eq!(fin["args"][1], "partition", "phase_completed: {fin}");
+    assert!(
+        fin["args"][2].as_str().unwrap().starts_with("mount:"),
+        "{fin}"
+    );
+    let p = c.request(&format!("props {path}"))?;
+    assert_eq!(p["props"]["State"], "failed", "{p}");
+    assert_eq!(p["props"]["PhaseCompleted"], "partition", "{p}");
+    let losetup = std::process::Command::new("losetup")
+        .arg("-j")
+        .arg(&img)
+        .output()?;
+    assert!(
+        String::from_utf8_lossy(&losetup.stdout).trim().is_empty(),
+        "loop device left behind: {}",
+        String::from_utf8_lossy(&losetup.stdout)
+    );
+    assert!(!c.transcript().contains("LEAKCHECK") && !env.daemon.log().contains("LEAKCHECK"));
+    Ok(())
+}

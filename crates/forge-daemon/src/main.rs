@@ -48,6 +48,12 @@ fn main() -> ExitCode {
         .with_ansi(false)
         .init();
     let args = Args::parse();
+    // Passwords pass through this process: no core dumps, no ptrace by
+    // non-root users.
+    // SAFETY: prctl(PR_SET_DUMPABLE, 0) only changes this process's flag.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
     let config = match DaemonConfig::load(&args.config) {
         Ok(c) => c,
         Err(e) => {

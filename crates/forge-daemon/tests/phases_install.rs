@@ -357,3 +357,114 @@ fn dry_run_writes_nothing() {
         "a dry run created the mount point"
     );
 }
+
+#[test]
+fn xfs_and_btrfs_roots() {
+    skip_unless_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let keyring = common::make_payload(tmp.path());
+    for fs in ["xfs", "btrfs"] {
+        if forge_daemon::resources::command::which(&format!("mkfs.{fs}")).is_none() {
+            eprintln!("SKIP: mkfs.{fs} not installed");
+            continue;
+        }
+        let image = common::make_image(tmp.path(), 1 << 30);
+        let (t, kr, img) = (tmp.path().to_path_buf(), keyring.clone(), image.clone());
+        let leftover = common::in_namespace(move || {
+            let mut job = common::job(&t, &kr, &img, "bios", false);
+            job.ctx.plan.filesystem = fs.to_string();
+            for (phase, run) in [
+                (Phase::Partition, phases::partition::run as PhaseFn),
+                (Phase::Mount, phases::mount::run),
+                (Phase::Config, phases::config::run),
+                (Phase::Cleanup, phases::cleanup::run),
+            ] {
+                if let Err(e) = run(&mut job.ctx) {
+                    let log = job.ctx.log.join("\n");
+                    job.ctx.release_all();
+                    panic!("{fs}: phase {phase} failed: {e}\n{log}");
+                }
+            }
+            common::mounts_under(&t)
+        });
+        assert!(leftover.is_empty(), "{fs}: {leftover:?}");
+        assert_eq!(
+            common::loops_of(&image),
+            "",
+            "{fs}: loop device left attached"
+        );
+        let img = image.clone();
+        common::in_namespace(move || {
+            common::with_partition_ro(&img, 2, fs, |root| {
+                let fstab = std::fs::read_to_string(root.join("etc/fstab")).unwrap();
+                assert!(
+                    fstab.contains(&format!("\t/\t{fs}\tdefaults\t0\t0")),
+                    "{fstab}"
+                );
+                assert!(root.join("var/log/forge/install.log").is_file());
+            })
+        });
+        std::fs::remove_file(&image).unwrap();
+    }
+}
+
+#[test]
+fn a_package_changed_after_verify_is_a_warning_not_an_abort() {
+    skip_unless_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let keyring = common::make_payload(tmp.path());
+    let image = common::make_image(tmp.path(), 1 << 30);
+    let (t, img) = (tmp.path().to_path_buf(), image.clone());
+    let (deployed, warnings, leftover) = common::in_namespace(move || {
+        let mut job = common::job(&t, &keyring, &img, "bios", false);
+        // Swapped on disk after verify hashed it: deploy's re-hash refuses it.
+        let archive = t.join("payload/packages/hello-2.12-1.igos.tar.gz");
+        let mut bytes = std::fs::read(&archive).unwrap();
+        bytes.extend_from_slice(b"swapped after verification");
+        std::fs::write(&archive, bytes).unwrap();
+        for (phase, run) in [
+            (Phase::Partition, phases::partition::run as PhaseFn),
+            (Phase::Mount, phases::mount::run),
+            (Phase::Packages, phases::packages::run),
+            (Phase::Hooks, phases::hooks::run),
+            (Phase::Cleanup, phases::cleanup::run),
+        ] {
+            if let Err(e) = run(&mut job.ctx) {
+                let log = job.ctx.log.join("\n");
+                job.ctx.release_all();
+                panic!("phase {phase} failed: {e}\n{log}");
+            }
+        }
+        let names: Vec<String> = job
+            .ctx
+            .state
+            .deployed
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect();
+        let warnings = job.recorder.warnings.lock().unwrap().clone();
+        (names, warnings, common::mounts_under(&t))
+    });
+    assert!(
+        deployed.contains(&"base-layout".to_string()),
+        "{deployed:?}"
+    );
+    assert!(!deployed.contains(&"hello".to_string()), "{deployed:?}");
+    assert_eq!(
+        warnings.iter().filter(|w| w.contains("hello")).count(),
+        1,
+        "one warning for the refused package: {warnings:?}"
+    );
+    assert!(leftover.is_empty());
+    assert_eq!(common::loops_of(&image), "");
+    common::in_namespace(move || {
+        common::with_partition_ro(&image, 2, "ext4", |root| {
+            assert!(
+                !root.join("usr/bin/hello").exists(),
+                "the refused package left files"
+            );
+            assert!(!root.join("var/lib/hello/hook").exists(), "its hook ran");
+            assert!(root.join("etc/os-release").is_file());
+        })
+    });
+}

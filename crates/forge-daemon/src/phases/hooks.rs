@@ -34,6 +34,11 @@ fn chroot_sh(root: &Path, script: &Path) -> Command {
 }
 
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
+    run_with_timeout(ctx, HOOK_TIMEOUT)
+}
+
+/// [`run`] with a chosen time limit per script (tests use a short one).
+pub fn run_with_timeout(ctx: &mut JobContext, limit: Duration) -> Result<(), PhaseError> {
     let hooks = ctx.state.hooks.clone();
     if ctx.dry_run {
         if hooks.is_empty() {
@@ -73,7 +78,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         }
         let mut cmd = chroot_sh(&root, &script);
         ctx.log_line(&format!("[{pkg}] $ {}", command::describe(&cmd)));
-        let result = command::run(&mut cmd, HOOK_TIMEOUT);
+        let result = command::run(&mut cmd, limit);
         let output = match &result {
             Ok(o) => format!("{}{}", o.stdout, o.stderr),
             Err(e) => e.output(),

@@ -146,7 +146,8 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
                 .arg("enable")
                 .arg(&unit);
             let r = command::run_logged(ctx, &mut cmd, Duration::from_secs(60), "");
-            if r.is_err() {
+            if let Err(e) = r {
+                ctx.log_line(&e.detail);
                 ctx.warn(trf(
                     "The service {unit} could not be enabled",
                     &[("unit", &unit)],
