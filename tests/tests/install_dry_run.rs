@@ -24,7 +24,10 @@ fn dry_run_prints_every_operation_and_writes_nothing() -> anyhow::Result<()> {
     let img = env.daemon.create_image("disk.img", 256 << 20)?;
     // Recognizable content, so "unchanged" means something.
     std::fs::write(&img, vec![0xa5u8; 4 << 20])?;
-    std::fs::File::options().write(true).open(&img)?.set_len(256 << 20)?;
+    std::fs::File::options()
+        .write(true)
+        .open(&img)?
+        .set_len(256 << 20)?;
     let before = sha256(&img)?;
     let files = tempfile::tempdir()?;
     std::fs::set_permissions(files.path(), std::fs::Permissions::from_mode(0o755))?;
@@ -38,17 +41,22 @@ fn dry_run_prints_every_operation_and_writes_nothing() -> anyhow::Result<()> {
     let rp = write("root.pw", ROOT_PW)?;
     let up = write("user.pw", USER_PW)?;
     let bin = built_binary("forgectl")?;
-    let out = run_as(&users::permitted()?, &env.bus, &bin, &[
-        "install",
-        &plan,
-        "--disk",
-        &img.to_string_lossy(),
-        "--root-password-file",
-        &rp,
-        "--user-password-file",
-        &up,
-        "--dry-run",
-    ])
+    let out = run_as(
+        &users::permitted()?,
+        &env.bus,
+        &bin,
+        &[
+            "install",
+            &plan,
+            "--disk",
+            &img.to_string_lossy(),
+            "--root-password-file",
+            &rp,
+            "--user-password-file",
+            &up,
+            "--dry-run",
+        ],
+    )
     .stdin(std::process::Stdio::null())
     .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -56,7 +64,11 @@ fn dry_run_prints_every_operation_and_writes_nothing() -> anyhow::Result<()> {
     let log = env.daemon.log();
     let context = format!("stdout:\n{stdout}\nstderr:\n{stderr}\ndaemon log:\n{log}");
     assert_eq!(out.status.code(), Some(0), "{context}");
-    assert_eq!(sha256(&img)?, before, "the dry run changed the image: {context}");
+    assert_eq!(
+        sha256(&img)?,
+        before,
+        "the dry run changed the image: {context}"
+    );
     let all = format!("{stdout}{log}");
     for needle in [
         "wipefs",
@@ -70,12 +82,18 @@ fn dry_run_prints_every_operation_and_writes_nothing() -> anyhow::Result<()> {
         "grub-install",
         "install.log",
     ] {
-        assert!(all.contains(needle), "no dry-run operation mentions {needle:?}: {context}");
+        assert!(
+            all.contains(needle),
+            "no dry-run operation mentions {needle:?}: {context}"
+        );
     }
     for secret in [ROOT_PW, USER_PW] {
         assert!(!all.contains(secret) && !stderr.contains(secret));
     }
-    let loops = std::process::Command::new("losetup").arg("-j").arg(&img).output()?;
+    let loops = std::process::Command::new("losetup")
+        .arg("-j")
+        .arg(&img)
+        .output()?;
     assert!(loops.stdout.is_empty(), "a dry run attached the image");
     Ok(())
 }
