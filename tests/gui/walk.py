@@ -19,6 +19,13 @@ import sys
 import time
 
 os.environ.setdefault("DOGTAIL_DEBUG", "0")
+# dogtail refuses to start unless GNOME's accessibility setting is on; set it
+# in a per-process memory backend instead of the user's dconf database.
+os.environ["GSETTINGS_BACKEND"] = "memory"
+import gi  # noqa: E402
+from gi.repository import Gio  # noqa: E402
+
+Gio.Settings.new("org.gnome.desktop.interface").set_boolean("toolkit-accessibility", True)
 from dogtail import config, rawinput  # noqa: E402
 from dogtail.tree import root  # noqa: E402
 

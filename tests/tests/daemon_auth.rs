@@ -33,12 +33,6 @@ fn outsider_install_is_refused_and_changes_nothing() -> anyhow::Result<()> {
         "accepted plan was written"
     );
     assert_eq!(sha256(&img)?, before, "the image changed");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(
-        c.signals().is_empty(),
-        "signals after a refusal: {:?}",
-        c.signals()
-    );
     assert!(
         env.daemon.log().contains("refused by polkit"),
         "{}",
@@ -46,8 +40,16 @@ fn outsider_install_is_refused_and_changes_nothing() -> anyhow::Result<()> {
     );
 
     // The read-only calls are open to anyone.
+    // Signals are only collected while the client's replies are read: wait,
+    // then read a reply, so any signal sent after the refusal is seen.
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let v = c.request("version")?;
     assert_eq!(v["ok"], true, "{v}");
+    assert!(
+        c.signals().is_empty(),
+        "signals after a refusal: {:?}",
+        c.signals()
+    );
     let d = c.request("disks")?;
     assert_eq!(d["ok"], true, "{d}");
     assert!(

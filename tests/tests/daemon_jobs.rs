@@ -378,3 +378,63 @@ fn a_failing_phase_is_reported_and_leaves_no_loop_device() -> anyhow::Result<()>
     assert!(!c.transcript().contains("LEAKCHECK") && !env.daemon.log().contains("LEAKCHECK"));
     Ok(())
 }
+
+#[test]
+fn a_real_install_goes_on_after_its_client_vanishes_mid_job() -> anyhow::Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let payload = signed_payload()?;
+    // A real (not dry) install; this small payload has no boot loader, so
+    // the job is made to stop at `bootloader` after the disk phases ran.
+    let env = forge_tests::env::ForgeEnv::start(forge_tests::daemon::DaemonOptions {
+        payload: Some(payload.payload.clone()),
+        keyring: Some(payload.keyring.clone()),
+        fail_at_phase: Some("bootloader".into()),
+        ..Default::default()
+    })?;
+    let img = image(&env)?;
+    let mut a = env.client(&users::permitted()?)?;
+    let r = install(&mut a, &plan_yaml(&["base"]), &io_json(&img, false))?;
+    assert_eq!(r["ok"], true, "{r}");
+    let path = r["path"].as_str().unwrap().to_string();
+    a.kill(); // gone while the disk phases run
+
+    let mut b = env.client(&users::outsider()?)?;
+    let p = b.request(&format!("props {path}"))?;
+    assert_eq!(
+        p["props"]["State"], "running",
+        "the job was not mid-way when its client left: {p}"
+    );
+    let deadline = std::time::Instant::now() + JOB_TIMEOUT;
+    let p = loop {
+        let p = b.request(&format!("props {path}"))?;
+        if p["props"]["State"] != "running" {
+            break p;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job never finished: {p}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // It went on to the planned stop and reported it.
+    assert_eq!(p["props"]["State"], "failed", "{p}\n{}", env.daemon.log());
+    assert_eq!(p["props"]["PhaseCompleted"], "mok", "{p}");
+    let log = env.daemon.log();
+    assert!(
+        log.contains("fault injection configured for phase bootloader")
+            && log.contains("job finished"),
+        "{log}"
+    );
+    let losetup = std::process::Command::new("losetup")
+        .arg("-j")
+        .arg(&img)
+        .output()?;
+    assert!(
+        losetup.stdout.is_empty(),
+        "loop device left behind: {}",
+        String::from_utf8_lossy(&losetup.stdout)
+    );
+    Ok(())
+}

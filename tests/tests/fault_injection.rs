@@ -88,10 +88,24 @@ fn install_failing_at(payload: &TestPayload, phase: Phase) -> anyhow::Result<()>
         Some(0),
         "install succeeded despite the fault: {context}"
     );
-    assert!(
-        stdout.contains(phase.as_str()) || stderr.contains(phase.as_str()),
-        "forgectl did not name the failed phase: {context}"
-    );
+    // The final error names the failed phase (`<phase>: <summary>`) and, on
+    // the same line, the last completed phase (phase names are untranslated).
+    let failed_line = stderr
+        .lines()
+        .rev()
+        .find(|l| l.contains(&format!("{phase}: ")))
+        .unwrap_or_else(|| panic!("forgectl did not name the failed phase: {context}"));
+    let previous = Phase::ALL
+        .iter()
+        .position(|p| *p == phase)
+        .and_then(|i| i.checked_sub(1))
+        .map(|i| Phase::ALL[i]);
+    if let Some(previous) = previous {
+        assert!(
+            failed_line.contains(previous.as_str()),
+            "the last completed phase is not {previous}: {failed_line}\n{context}"
+        );
+    }
     assert!(
         log.contains(&format!("fault injection configured for phase {phase}")),
         "{context}"

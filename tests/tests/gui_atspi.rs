@@ -30,7 +30,7 @@ fn atspi_skip() -> Option<String> {
         return Some("no session bus for AT-SPI: run under dbus-run-session".into());
     }
     let dogtail = Command::new("/usr/bin/python3")
-        .args(["-c", "import dogtail.tree, pyatspi"])
+        .args(["-c", "import dogtail, pyatspi"])
         .output();
     if !matches!(dogtail, Ok(o) if o.status.success()) {
         return Some("/usr/bin/python3 with dogtail is missing (python3-dogtail)".into());
@@ -60,7 +60,7 @@ fn screen_reader_walk_by_accessible_names() -> Result<()> {
     let payload = signed_payload()?;
     payload.tamper("busybox")?;
     let env = start(&payload)?;
-    let img = env.daemon.create_image("atspi-walk.img", 128 << 20)?;
+    let _img = env.daemon.create_image("atspi-walk.img", 128 << 20)?;
     let gui_log = env.daemon.dir().join("gui.log");
     let log = std::fs::File::create(&gui_log)?;
     let _gui = Gui(

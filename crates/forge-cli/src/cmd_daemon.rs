@@ -82,6 +82,14 @@ fn describe(e: &zbus::Error) -> String {
     )
 }
 
+/// Prints [`describe`]'s sentence for `e` on stderr.
+fn report(e: &zbus::Error) {
+    eprintln!(
+        "{}",
+        trf("forgectl: {message}", &[("message", &describe(e))])
+    );
+}
+
 /// The error's D-Bus name, or its kind, never a debug dump.
 fn short_error(e: &zbus::Error) -> String {
     match e {
@@ -115,7 +123,7 @@ async fn connect() -> Result<(zbus::Connection, InstallerProxy<'static>), Exit> 
         Exit(2)
     })?;
     let proxy = InstallerProxy::new(&conn).await.map_err(|e| {
-        eprintln!("forgectl: {}", describe(&e));
+        report(&e);
         Exit(2)
     })?;
     Ok((conn, proxy))
@@ -163,7 +171,7 @@ pub fn disks(_: DisksArgs) -> ExitCode {
     run_async(async {
         let (_conn, proxy) = connect().await?;
         let disks = proxy.list_disks().await.map_err(|e| {
-            eprintln!("forgectl: {}", describe(&e));
+            report(&e);
             Exit(1)
         })?;
         println!(
@@ -202,7 +210,7 @@ pub fn groups(_: GroupsArgs) -> ExitCode {
     run_async(async {
         let (_conn, proxy) = connect().await?;
         let groups = proxy.list_package_groups().await.map_err(|e| {
-            eprintln!("forgectl: {}", describe(&e));
+            report(&e);
             Exit(1)
         })?;
         println!(
@@ -389,7 +397,7 @@ pub fn install(a: InstallArgs) -> ExitCode {
 async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
     let (conn, installer) = connect().await?;
     let fail = |e: zbus::Error| {
-        eprintln!("forgectl: {}", describe(&e));
+        report(&e);
         Exit(1)
     };
     // Starts the service if it is activatable, then learns its unique
@@ -434,7 +442,7 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
                     }
                 }
             } else {
-                eprintln!("forgectl: {}", describe(&e));
+                report(&e);
             }
             return Err(Exit(1));
         }
@@ -502,7 +510,7 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
                 cancelling = true;
                 eprintln!("{}", tr("Cancelling at the next safe point..."));
                 if let Err(e) = job.inner().call_with_flags::<_, _, ()>("Cancel", MethodFlags::ALLOW_INTERACTIVE_AUTH, &()).await {
-                    eprintln!("forgectl: {}", describe(&e));
+                    report(&e);
                 }
             }
             _ = tick.tick() => {
@@ -578,7 +586,7 @@ async fn answer_integrity(
             .call_with_flags::<_, _, ()>("Cancel", MethodFlags::ALLOW_INTERACTIVE_AUTH, &())
             .await
         {
-            eprintln!("forgectl: {}", describe(&e));
+            report(&e);
         }
     };
     if !std::io::stdin().is_terminal() {
@@ -623,7 +631,7 @@ async fn answer_integrity(
                 eprintln!("{}", describe(&e));
             }
             Err(e) => {
-                eprintln!("forgectl: {}", describe(&e));
+                report(&e);
                 cancel().await;
                 return;
             }

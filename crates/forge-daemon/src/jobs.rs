@@ -133,7 +133,7 @@ fn run_job(spec: JobSpec) {
                 shared.cancel.clone(),
                 staging.clone(),
             );
-            let outcome = pipeline::run(&mut ctx);
+            let outcome = run_guarded(id, &mut ctx);
             let completed = ctx
                 .phase_completed
                 .map(|p| p.as_str().to_string())
@@ -159,6 +159,37 @@ fn run_job(spec: JobSpec) {
     );
     drop(slot);
     reporter.finish(state, phase_completed, error, warnings);
+}
+
+/// Runs the pipeline; a panic in a phase becomes a failure of the phase
+/// after the last completed one (guards released, detail in the log), so
+/// the job still gives its last word instead of staying `running` forever.
+fn run_guarded(id: u32, ctx: &mut JobContext) -> Outcome {
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pipeline::run(ctx)));
+    match run {
+        Ok(outcome) => outcome,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let phase = ctx
+                .phase_completed
+                .and_then(|p| Phase::ALL.get(p.index() as usize + 1).copied())
+                .unwrap_or(Phase::Validate);
+            tracing::error!(job = id, phase = %phase, "the pipeline panicked: {what}");
+            ctx.log_line(&format!("phase {phase} panicked: {what}"));
+            ctx.release_all();
+            Outcome::Failed {
+                phase,
+                error: pipeline::PhaseError::new(
+                    tr("The installer hit an internal error. The system log has details."),
+                    format!("panic: {what}"),
+                ),
+            }
+        }
+    }
 }
 
 /// Creates the per-job staging directory (0700).

@@ -191,7 +191,7 @@ mod tests {
         assert_eq!(password_strength("").0, 0);
         assert_eq!(password_strength("abc").0, 1);
         assert_eq!(password_strength("abcdefgh").0, 2);
-        assert_eq!(password_strength("Abcdefgh12!x").0, 3);
+        assert_eq!(password_strength("Abcdefgh12xy").0, 3);
         assert_eq!(password_strength("Correct-Horse-Battery-9").0, 4);
     }
 

@@ -75,6 +75,22 @@ pub enum InstallIoError {
     Unknown(String),
 }
 
+impl InstallIoError {
+    /// The translated `install_io.<key>: message` line shown to people
+    /// (the `Display` form is the untranslated one, for logs).
+    pub fn message(&self) -> String {
+        use crate::i18n::trf;
+        match self {
+            InstallIoError::Missing(key) => trf("install_io.{key}: missing", &[("key", key)]),
+            InstallIoError::WrongType(key, expected) => trf(
+                "install_io.{key}: wrong type, expected {expected}",
+                &[("key", key), ("expected", expected)],
+            ),
+            InstallIoError::Unknown(key) => trf("install_io.{key}: unknown key", &[("key", key)]),
+        }
+    }
+}
+
 impl InstallIo {
     /// The `a{sv}` form sent over D-Bus.
     pub fn to_dbus(&self) -> HashMap<String, OwnedValue> {
@@ -127,5 +143,41 @@ impl InstallIo {
             user_password: Secret::new(get_str(keys::USER_PASSWORD)?),
             dry_run,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_dictionaries_name_the_key() {
+        let io = InstallIo {
+            disk: "/dev/vda".into(),
+            root_password: Secret::new("rootpass-123"),
+            user_password: Secret::new("userpass-123"),
+            dry_run: true,
+        };
+        assert_eq!(InstallIo::from_dbus(&io.to_dbus()), Ok(io.clone()));
+
+        let mut missing = io.to_dbus();
+        missing.remove(keys::DISK);
+        let e = InstallIo::from_dbus(&missing).unwrap_err();
+        assert_eq!(e, InstallIoError::Missing(keys::DISK));
+        assert_eq!(e.message(), "install_io.disk: missing");
+
+        let mut wrong = io.to_dbus();
+        wrong.insert(keys::DRY_RUN.into(), OwnedValue::from(1u32));
+        let e = InstallIo::from_dbus(&wrong).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "install_io.dry_run: wrong type, expected boolean"
+        );
+
+        let mut unknown = io.to_dbus();
+        unknown.insert("colour".into(), OwnedValue::from(true));
+        let e = InstallIo::from_dbus(&unknown).unwrap_err();
+        assert_eq!(e.message(), "install_io.colour: unknown key");
+        assert!(!e.message().contains("rootpass") && !e.message().contains("userpass"));
     }
 }

@@ -47,7 +47,9 @@ pub enum Outcome {
         error: PhaseError,
     },
     /// Cancelled at a safe point before `phase`.
-    Cancelled { before: Phase },
+    Cancelled {
+        before: Phase,
+    },
 }
 
 /// Runs one phase for real, or in a dry run describes what it would do.

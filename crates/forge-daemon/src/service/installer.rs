@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use forge_proto::dbus::{ACTION_INSTALL, JOB_PATH_PREFIX};
-use forge_proto::i18n::{tr, trf};
+use forge_proto::i18n::tr;
 use forge_proto::{ForgeError, InstallIo, InstallPlan, Problem};
 use zbus::message::Header;
 use zbus::object_server::ObjectServer;
@@ -115,7 +115,8 @@ impl Installer {
         authorize(conn, &header, ACTION_INSTALL).await?;
 
         let io = InstallIo::from_dbus(&install_io).map_err(|e| {
-            ForgeError::InvalidPlan(trf("install_io: {problem}", &[("problem", &e.to_string())]))
+            tracing::info!(%caller, "Install refused: {e}");
+            ForgeError::InvalidPlan(e.message())
         })?;
         if yaml.len() > MAX_PLAN_BYTES {
             return Err(ForgeError::InvalidPlan(tr("The plan is too large.")));

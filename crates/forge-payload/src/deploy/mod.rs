@@ -62,6 +62,9 @@ impl DeployReport {
     }
 }
 
+/// One package's result and the directories it created (removed if it failed).
+type PackageOutcome = (Result<InstalledPackage, PayloadError>, Vec<Vec<u8>>);
+
 fn deploy_one(
     payload: &Payload,
     report: &IntegrityReport,
@@ -162,7 +165,7 @@ pub fn deploy(
     };
     let total = packages.len();
     let done = AtomicUsize::new(0);
-    let results: Vec<(Result<InstalledPackage, PayloadError>, Vec<Vec<u8>>)> = packages
+    let results: Vec<PackageOutcome> = packages
         .par_iter()
         .with_max_len(1)
         .map(|pkg| {
