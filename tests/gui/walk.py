@@ -29,7 +29,8 @@ Gio.Settings.new("org.gnome.desktop.interface").set_boolean("toolkit-accessibili
 from dogtail import config, rawinput  # noqa: E402
 from dogtail.tree import root  # noqa: E402
 
-config.searchShowingOnly = True
+# GTK 4.8 does not report the SHOWING state; search everything.
+config.searchShowingOnly = False
 config.defaultDelay = 0.2
 config.actionDelay = 0.2
 config.typingDelay = 0.03
@@ -54,7 +55,6 @@ def find(node, pred, what, timeout=30):
             hits = node.findChildren(pred)
         except Exception:  # the tree changes while we look
             hits = []
-        hits = [h for h in hits if h.showing]
         if hits:
             return hits[0]
         time.sleep(0.3)
@@ -66,6 +66,15 @@ def named(node, name, roles, timeout=30):
                 f"{'/'.join(roles)} named {name!r}", timeout)
 
 
+def activate(node):
+    """The node's first AT-SPI action, or a real mouse click on it."""
+    actions = list(node.actions.keys()) if node.actions else []
+    if actions:
+        node.doActionNamed(actions[0])
+    else:
+        node.click()
+
+
 def click(node, name):
     b = named(node, name, ("push button", "button"))
     b.doActionNamed("click")
@@ -74,9 +83,14 @@ def click(node, name):
 
 def set_field(node, label, value, roles=("text", "password text", "entry")):
     f = named(node, label, roles)
-    f.grabFocus()
-    f.text = value
-    step(f"filled {label!r}")
+    try:
+        f.grabFocus()
+    except Exception:
+        f.click()
+    time.sleep(0.3)
+    rawinput.typeText(value)
+    time.sleep(0.3)
+    step(f"typed into {label!r}")
     return f
 
 
@@ -111,11 +125,12 @@ def main():
 
     click(app, "Next")                      # welcome
     named(app, "Languages", ("list", "table", "tree table", "list box"))
-    named(app, "Keyboard layout", ("combo box", "push button", "button"))
+    find(app, lambda n: n.roleName == "combo box" and (n.name or "").startswith("Keyboard layout"),
+         "the keyboard layout combo box")
     click(app, "Next")                      # keyboard_locale
     disk = find(app, lambda n: n.roleName in ("radio button", "check box")
                 and args.disk in (n.name or ""), f"disk {args.disk!r}", timeout=60)
-    disk.doActionNamed(list(disk.actions.keys())[0])
+    activate(disk)
     step(f"chose disk {disk.name!r}")
     click(app, "Next")                      # disk
     set_field(app, "Full name", "Alice Liddell")
@@ -125,7 +140,7 @@ def main():
     named(app, "Package groups", ("list", "list box"))
     click(app, "Next")                      # packages
     trial = named(app, "Trial run", ("toggle button", "switch", "check box"))
-    trial.doActionNamed(list(trial.actions.keys())[0])
+    activate(trial)
     step("switched on the trial run")
     click(app, "Start Trial Run")
 

@@ -8,6 +8,7 @@ use std::os::raw::c_int;
 
 use gtk::glib::translate::ToGlibPtr;
 use gtk::glib::{self, prelude::*};
+use gtk::prelude::*;
 
 extern "C" {
     fn gtk_accessible_update_property_value(
@@ -15,6 +16,10 @@ extern "C" {
         n_properties: c_int,
         properties: *mut gtk::ffi::GtkAccessibleProperty,
         values: *const glib::gobject_ffi::GValue,
+    );
+    fn gtk_accessible_reset_property(
+        accessible: *mut gtk::ffi::GtkAccessible,
+        property: gtk::ffi::GtkAccessibleProperty,
     );
 }
 
@@ -51,4 +56,69 @@ pub fn presentation_icon(name: &str) -> gtk::Image {
         .property("icon-name", name)
         .property("accessible-role", gtk::AccessibleRole::Presentation)
         .build()
+}
+
+/// "_Erase Disk" -> "Erase Disk" ("__" stays a literal "_").
+pub fn strip_mnemonic(label: &str) -> String {
+    let mut out = String::new();
+    let mut chars = label.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '_' {
+            if chars.peek() == Some(&'_') {
+                out.push('_');
+                chars.next();
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Gives a button with a mnemonic label a clean accessible name. GTK 4.8
+/// stores the raw label ("_Next") as the button's accessible label and adds
+/// the label child's text, so a screen reader says "_Next Next"; resetting
+/// the property leaves the name to the child's text ("Next"). Call again
+/// after changing the label.
+pub fn name_button(button: &gtk::Button) {
+    if button.label().is_some() {
+        let w: &gtk::Widget = button.upcast_ref();
+        let ptr: *mut gtk::ffi::GtkWidget = w.to_glib_none().0;
+        // SAFETY: a GtkWidget is a GtkAccessible; resetting one property.
+        unsafe {
+            gtk_accessible_reset_property(
+                ptr as *mut gtk::ffi::GtkAccessible,
+                gtk::ffi::GTK_ACCESSIBLE_PROPERTY_LABEL,
+            );
+        }
+    }
+}
+
+/// Names the controls under `root` that GTK 4.8 leaves badly named:
+/// mnemonic buttons and expanders, a drop-down's inner toggle button, and
+/// libadwaita's password "peek" button.
+pub fn name_controls(root: &impl IsA<gtk::Widget>) {
+    let mut stack = vec![root.as_ref().clone()];
+    while let Some(w) = stack.pop() {
+        let mut child = w.first_child();
+        while let Some(c) = child {
+            stack.push(c.clone());
+            child = c.next_sibling();
+        }
+        if let Some(e) = w.downcast_ref::<gtk::Expander>() {
+            if let Some(l) = e.label() {
+                set_label(e, &strip_mnemonic(&l));
+            }
+        } else if let Some(t) = w.downcast_ref::<gtk::ToggleButton>() {
+            if t.parent().is_some_and(|p| p.is::<gtk::DropDown>()) {
+                set_label(t, &forge_proto::i18n::tr("Open the list"));
+            }
+        } else if let Some(b) = w.downcast_ref::<gtk::Button>() {
+            if b.label().is_some() {
+                name_button(b);
+            } else if b.ancestor(adw::PasswordEntryRow::static_type()).is_some() {
+                set_label(b, &forge_proto::i18n::tr("Show or hide the password"));
+            }
+        }
+    }
 }

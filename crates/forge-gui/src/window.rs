@@ -120,6 +120,8 @@ impl ForgeWindow {
         // others (system lists, iso-codes names) follow when idle.
         let welcome = WelcomePage::new(state);
         self.add_step(welcome.upcast());
+        crate::a11y::name_controls(&*imp.back_button);
+        crate::a11y::name_controls(&*imp.next_button);
         self.show_index(0);
         self.load_daemon_data();
         let w = self.downgrade();
@@ -132,6 +134,7 @@ impl ForgeWindow {
     }
 
     fn add_step(&self, page: gtk::Widget) {
+        crate::a11y::name_controls(&page);
         let imp = self.imp();
         let i = imp.steps.borrow().len();
         imp.pager.add_named(&page, Some(STEPS[i]));
@@ -169,6 +172,8 @@ impl ForgeWindow {
         let done = DonePage::new();
         imp.pager.add_named(&progress, Some("progress"));
         imp.pager.add_named(&done, Some("done"));
+        crate::a11y::name_controls(&progress);
+        crate::a11y::name_controls(&done);
 
         let w = self.downgrade();
         confirm.connect_install_requested(move || {

@@ -95,6 +95,11 @@ pub fn register(
             write(tree, &comps, "install", script, 0o755).map_err(err)?;
             Ok(Some(PathBuf::from(format!("/{rel}/install"))))
         }
-        None => Ok(None),
+        None => {
+            // A re-deployment must not leave an older version's script behind.
+            let fd = tree.dir(&comps).map_err(err)?;
+            Tree::clear_for_file(&fd, b"install").map_err(err)?;
+            Ok(None)
+        }
     }
 }

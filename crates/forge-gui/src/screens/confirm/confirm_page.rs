@@ -224,6 +224,7 @@ impl ConfirmPage {
         } else {
             tr("_Erase Disk and Install")
         });
+        crate::a11y::name_button(&imp.install_button);
         let problems = state.problems();
         let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         imp.problems_label.set_text(&text.join("\n"));

@@ -183,6 +183,7 @@ impl IntegrityDialog {
                 d.close();
             }
         });
+        crate::a11y::name_controls(self);
         imp.phrase_entry.grab_focus();
     }
 
