@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use forge_proto::dbus::{InstallerProxy, JobProxy, BUS_NAME, JOB_INTERFACE, JOB_PATH_PREFIX};
 use forge_proto::i18n::{tr, trf};
-use forge_proto::{InstallIo, Phase, Secret};
+use forge_proto::{InstallIo, JobState, Phase, Secret};
 use futures_util::StreamExt;
 use zbus::proxy::MethodFlags;
 use zbus::{OwnedObjectPath, OwnedVariant};
@@ -432,7 +432,13 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
     drop(body);
     let job_path = match reply {
         Ok(Some(p)) => p,
-        Ok(None) => return Err(Exit(1)),
+        Ok(None) => {
+            eprintln!(
+                "{}",
+                tr("forgectl: the installer service gave no job for this install.")
+            );
+            return Err(Exit(1));
+        }
         Err(e) => {
             if error_name(&e) == Some("org.intergenos.Forge1.Error.InvalidPlan") {
                 eprintln!("{}", tr("The installer refused the plan:"));
@@ -460,6 +466,9 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
     let mut current_label = String::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     let mut cancelling = false;
+    // Ticks on which the job was already in a final state without its
+    // Finished signal having reached us (a lost or malformed signal).
+    let mut final_ticks = 0u8;
     loop {
         tokio::select! {
             msg = signals.next() => {
@@ -518,6 +527,25 @@ async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
                 if alive.map(|o| o != owner).unwrap_or(true) {
                     eprintln!("{}", tr("forgectl: the installer service stopped before the installation finished."));
                     return Err(Exit(1));
+                }
+                let state = job.state().await.ok().and_then(|s| JobState::from_name(&s));
+                if state.is_some_and(JobState::is_final) {
+                    final_ticks += 1;
+                } else {
+                    final_ticks = 0;
+                }
+                // Two ticks in a final state and still no Finished: report
+                // from the job's properties instead of waiting forever.
+                if final_ticks >= 2 {
+                    let completed = job.phase_completed().await.unwrap_or_default();
+                    let warnings = job.warnings().await.unwrap_or_default();
+                    let success = state == Some(JobState::Succeeded);
+                    let error = if success {
+                        String::new()
+                    } else {
+                        tr("the job ended without reporting why; see the installer's log")
+                    };
+                    return report_finished(success, io.dry_run, &completed, &error, &warnings);
                 }
             }
         }

@@ -67,11 +67,67 @@ fn de_phase<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Phase>, D::
     }
 }
 
+/// Refuses a trust root (the configuration file, the release keyring) that
+/// someone other than root could have written: it must be owned by root and
+/// not writable by group or others. Returns the reason, naming the file.
+pub fn check_root_owned(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.uid() != 0 {
+        return Err(format!(
+            "{}: owned by uid {}, not root; refusing it as a trust root",
+            path.display(),
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "{}: writable by group or others (mode {:o}); refusing it as a trust root",
+            path.display(),
+            meta.mode() & 0o7777
+        ));
+    }
+    Ok(())
+}
+
 impl DaemonConfig {
     /// Reads and parses the configuration; errors name the file and field.
+    /// The file must be root-owned and not group/world-writable.
     pub fn load(path: &Path) -> anyhow::Result<DaemonConfig> {
+        check_root_owned(path).map_err(anyhow::Error::msg)?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         serde_yaml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_world_writable_or_foreign_trust_root_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("forge-daemon.yaml");
+        std::fs::write(&p, "override_phrase: x\n").expect("write");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let me = nix::unistd::geteuid().as_raw();
+        if me == 0 {
+            assert!(check_root_owned(&p).is_ok());
+            assert!(DaemonConfig::load(&p).is_ok());
+        }
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        let err = check_root_owned(&p).expect_err("world-writable config refused");
+        assert!(err.contains("forge-daemon.yaml"), "{err}");
+        assert!(DaemonConfig::load(&p).is_err());
+        if me == 0 {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            nix::unistd::chown(&p, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
+            let err = check_root_owned(&p).expect_err("config owned by nobody refused");
+            assert!(err.contains("not root"), "{err}");
+        } else {
+            eprintln!("SKIP (part): ownership check needs root");
+        }
     }
 }

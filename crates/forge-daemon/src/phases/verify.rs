@@ -36,6 +36,13 @@ fn open_failure(e: &PayloadError) -> String {
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     let keyring_path = ctx.config.keyring.clone();
     let payload_dir = ctx.config.payload.clone();
+    if let Err(detail) = crate::config::check_root_owned(&keyring_path) {
+        audit(ctx, format!("KEYRING-REFUSED {detail}"));
+        return Err(PhaseError::new(
+            tr("The installer's release keys cannot be trusted."),
+            detail,
+        ));
+    }
     let keyring = match Keyring::load(&keyring_path) {
         Ok(k) => k,
         Err(e) => {
