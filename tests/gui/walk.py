@@ -139,7 +139,9 @@ def main():
     click(app, "Next")                      # user
     named(app, "Package groups", ("list", "list box"))
     click(app, "Next")                      # packages
-    trial = named(app, "Trial run", ("toggle button", "switch", "check box"))
+    trial = find(app, lambda n: (n.name or "").startswith("Trial run")
+                 and n.roleName not in ("label", "list item", "panel"), "the Trial run switch")
+    step(f"Trial run is a {trial.roleName!r}")
     activate(trial)
     step("switched on the trial run")
     click(app, "Start Trial Run")

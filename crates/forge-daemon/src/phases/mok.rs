@@ -5,11 +5,11 @@
 //! GRUB with it.
 //!
 //! Enrollment: where this machine has efivars and `mokutil`, the import is
-//! queued (`mokutil --import MOK.der`) with a fresh one-time password that
-//! MokManager asks for on the next boot; that password is not a credential
-//! of the installed system, so it is shown to the person in a Warning (and
-//! nowhere else). Without efivars (a disk image, a BIOS live session) a
-//! Warning says how to enroll later.
+//! queued (`mokutil --import MOK.der --hash-file /dev/stdin`), confirmed in
+//! MokManager with the new system's root password (its SHA-512 crypt hash
+//! goes to mokutil on stdin; nothing secret is shown or logged). Without
+//! efivars (a disk image, a BIOS live session) a Warning says how to enroll
+//! later.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +21,7 @@ use forge_proto::BootMode;
 use crate::phases::partition;
 use crate::pipeline::{JobContext, PhaseError};
 use crate::resources::command::{self, run_logged, run_logged_input};
+use crate::resources::passwd_hash;
 use crate::resources::rootfs;
 
 pub const MOK_DIR: &str = "var/lib/shim-signed/mok";
@@ -41,25 +42,6 @@ fn req(hostname: &str, key: &Path, pem: &Path) -> Command {
     .arg("-out")
     .arg(pem);
     c
-}
-
-/// A one-time password for MokManager: 8 characters MokManager's keyboard
-/// handling always gets right (lowercase letters without l/o, digits 2-9).
-fn one_time_password() -> Result<String, String> {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
-    let mut buf = [0u8; 8];
-    getrandom(&mut buf)?;
-    Ok(buf
-        .iter()
-        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-        .collect())
-}
-
-fn getrandom(buf: &mut [u8]) -> Result<(), String> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(buf))
-        .map_err(|e| format!("/dev/urandom: {e}"))
 }
 
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
@@ -133,19 +115,28 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     let der_in_target = format!("{dir}/MOK.der");
     let efivars = Path::new("/sys/firmware/efi/efivars").is_dir();
     if efivars && command::have("mokutil") {
-        let otp = one_time_password().map_err(|d| PhaseError::new(failed.clone(), d))?;
-        let input = format!("{otp}\n{otp}\n");
+        // MokManager asks for a password to confirm the enrollment. Rather
+        // than invent one (which would have to be shown, and so reach logs
+        // and signals), FORGE gives mokutil the SHA-512 crypt hash of the
+        // root password the person chose, through stdin: no secret is an
+        // argument, a file, a log line or a message.
+        let hash = passwd_hash::hash(ctx.io.root_password.expose(), passwd_hash::Scheme::Sha512)
+            .map_err(|d| PhaseError::new(failed.clone(), d))?;
+        let input = zeroize::Zeroizing::new(format!("{hash}\n"));
         let r = run_logged_input(
             ctx,
-            Command::new("mokutil").arg("--import").arg(&der),
+            Command::new("mokutil")
+                .arg("--import")
+                .arg(&der)
+                .arg("--hash-file")
+                .arg("/dev/stdin"),
             Some(input.as_bytes()),
             TIMEOUT,
             &tr("Could not queue the Secure Boot key for enrollment"),
         );
         match r {
-            Ok(_) => ctx.warn(trf(
-                "On the next start, the blue MokManager screen asks to enroll this computer's Secure Boot key: choose \"Enroll MOK\", then \"Continue\", and type the one-time password {password}",
-                &[("password", &otp)],
+            Ok(_) => ctx.warn(tr(
+                "On the next start, the blue MokManager screen asks to enroll this computer's Secure Boot key: choose \"Enroll MOK\", then \"Continue\", and type the new system's root password",
             )),
             Err(e) => {
                 ctx.log_line(&format!("mokutil: {}", e.detail));
