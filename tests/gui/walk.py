@@ -106,6 +106,17 @@ def hold_clipboard(text):
     return p
 
 
+def entry_text(entry):
+    """The phrase entry's text: GTK 4.8 may expose it on the inner GtkText."""
+    texts = []
+    for n in [entry] + list(entry.findChildren(lambda n: True)):
+        try:
+            texts.append(n.queryText().getText(0, -1))
+        except Exception:
+            pass
+    return max(texts, key=len) if texts else ""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--disk", required=True, help="part of the disk's accessible name")
@@ -155,32 +166,46 @@ def main():
         et = entry.queryEditableText()
         et.pasteText(0)
         time.sleep(1.0)
-        if entry.text:
-            fail(f"AT-SPI PasteText got in: {entry.text!r}")
-        step("AT-SPI PasteText refused")
+        if entry_text(entry):
+            fail(f"AT-SPI PasteText got in: {entry_text(entry)!r}")
+        step("AT-SPI PasteText tried (nothing readable arrived)")
         et.insertText(0, dialog_phrase, len(dialog_phrase))
         time.sleep(0.5)
-        if entry.text:
-            fail(f"AT-SPI InsertText got in: {entry.text!r}")
-        step("AT-SPI InsertText refused")
+        if entry_text(entry):
+            fail(f"AT-SPI InsertText got in: {entry_text(entry)!r}")
+        step("AT-SPI InsertText tried (nothing readable arrived)")
         et.setTextContents(dialog_phrase)
         time.sleep(0.5)
-        if entry.text:
-            fail(f"AT-SPI SetTextContents got in: {entry.text!r}")
-        step("AT-SPI SetTextContents refused")
+        if entry_text(entry):
+            fail(f"AT-SPI SetTextContents got in: {entry_text(entry)!r}")
+        step("AT-SPI SetTextContents tried (nothing readable arrived)")
+        # GTK 4.8 does not expose the entry's text over AT-SPI, so prove the
+        # refusal by behaviour: Install Anyway is enabled only for the exact
+        # phrase; pressed now it must do nothing and the dialog stays.
+        click(app, "Install Anyway")
+        time.sleep(3.0)
+        still = app.findChildren(lambda n: n.name == "Override phrase")
+        if not still:
+            fail("the dialog closed: a pasted phrase was accepted")
+        step("Install Anyway did nothing after the paste attempts (dialog still open)")
     finally:
         holder.terminate()
-    entry.grabFocus()
-    time.sleep(0.3)
-    rawinput.typeText(dialog_phrase)
+    # Without a window manager (Xvfb) X keyboard focus must be given to the
+    # dialog's window explicitly; the entry has the focus inside it.
+    # Typed with X key events (XTest through xdotool, as a keyboard would).
+    subprocess.run(["xdotool", "search", "--sync", "--name", "^Packages Failed Verification$",
+                    "windowfocus", "--sync", "type", "--delay", "15", dialog_phrase],
+                   check=False, timeout=60)
     time.sleep(1.0)
-    if entry.text != dialog_phrase:
-        fail(f"typing did not reach the entry: {entry.text!r}")
-    step("typed the phrase with key events")
+    if entry_text(entry) == dialog_phrase:
+        step("typed the phrase with key events")
+    else:
+        step("typed the phrase with key events (the entry's text is not readable over "
+             "AT-SPI here; the job continuing below proves it arrived)")
     click(app, "Install Anyway")
 
     find(app, lambda n: n.name in ("Installation Complete", "Installation Failed"),
-         "the final screen", timeout=300)
+         "the final screen (the override went through)", timeout=180)
     step("reached the final screen")
     return 0
 

@@ -52,7 +52,9 @@ fn gui_skip() -> Option<String> {
 
 /// A directory the test user can read and write.
 fn shared_dir() -> Result<tempfile::TempDir> {
-    let d = tempfile::Builder::new().prefix("forge-gui-walk-").tempdir()?;
+    let d = tempfile::Builder::new()
+        .prefix("forge-gui-walk-")
+        .tempdir()?;
     std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o1777))?;
     Ok(d)
 }
@@ -191,7 +193,16 @@ fn dry_run_walk_reaches_done_and_the_accepted_plan_matches() -> Result<()> {
         .unwrap_or_default();
     assert_eq!(
         screens,
-        ["welcome", "keyboard_locale", "disk", "user", "packages", "confirm", "progress", "done"]
+        [
+            "welcome",
+            "keyboard_locale",
+            "disk",
+            "user",
+            "packages",
+            "confirm",
+            "progress",
+            "done"
+        ]
     );
     check_accepted(&env, &out)?;
     assert_eq!(sha256(&img)?, before, "a dry run wrote the image");
@@ -215,7 +226,10 @@ fn tampered_payload_walk_refuses_paste_and_continues_on_typing() -> Result<()> {
     let dir = shared_dir()?;
     let out = walk(&env, &users::permitted()?, &script(&img, true), dir.path())?;
     assert_eq!(out["integrity_dialog"], true, "no integrity dialog: {out}");
-    assert_eq!(out["paste_refused"], true, "pasting the phrase was not refused: {out}");
+    assert_eq!(
+        out["paste_refused"], true,
+        "pasting the phrase was not refused: {out}"
+    );
     assert_eq!(out["typed_phrase"], true, "{out}");
     assert_eq!(out["reached_done"], true, "{out}");
     let log = env.daemon.log();
@@ -249,8 +263,14 @@ fn real_install_walk_into_a_disk_image_reaches_done() -> Result<()> {
     let out = walk(&env, &users::permitted()?, &script(&img, false), dir.path())?;
     assert_eq!(out["reached_done"], true, "{out}");
     assert!(
-        out["done_title"].as_str().unwrap_or("").contains("abgeschlossen")
-            || out["done_title"].as_str().unwrap_or("").contains("Complete"),
+        out["done_title"]
+            .as_str()
+            .unwrap_or("")
+            .contains("abgeschlossen")
+            || out["done_title"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Complete"),
         "the install did not succeed: {out}\n{}",
         env.daemon.log()
     );

@@ -70,7 +70,11 @@ fn run() -> Result<()> {
 
     eprintln!("== building the demo payload (real Debian kernel + FORGE's packages), signed with a fresh key");
     let payload = forge_tests::test_payload::try_boot_payload()?;
-    eprintln!("   payload {}  keyring {}", payload.dir.display(), payload.keyring.display());
+    eprintln!(
+        "   payload {}  keyring {}",
+        payload.dir.display(),
+        payload.keyring.display()
+    );
 
     eprintln!("== starting a private system bus, polkitd and forge-daemon");
     let env = ForgeEnv::start(DaemonOptions {
@@ -84,7 +88,11 @@ fn run() -> Result<()> {
     eprintln!("   disk image {}", image.display());
 
     let user = users::ensure_user("forge-demo", &[users::TEST_GROUP])?;
-    eprintln!("== opening the wizard as {} (group {})", user.name, users::TEST_GROUP);
+    eprintln!(
+        "== opening the wizard as {} (group {})",
+        user.name,
+        users::TEST_GROUP
+    );
 
     let work = tempfile::Builder::new().prefix("forge-demo-").tempdir()?;
     open_dir(work.path())?;
@@ -150,7 +158,10 @@ fn run() -> Result<()> {
         bail!("copying {} to {} failed", image.display(), kept.display());
     }
     println!();
-    println!("The install plan the daemon accepted: {}", out.join("install.yaml").display());
+    println!(
+        "The install plan the daemon accepted: {}",
+        out.join("install.yaml").display()
+    );
     println!("The daemon's log: {}", out.join("daemon.log").display());
     println!("The installed disk image: {}", kept.display());
     let efi = accepted.lines().any(|l| l.trim() == "boot: efi")

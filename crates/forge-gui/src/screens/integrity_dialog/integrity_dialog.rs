@@ -184,7 +184,10 @@ impl IntegrityDialog {
             }
         });
         crate::a11y::name_controls(self);
-        imp.phrase_entry.grab_focus();
+        // The phrase entry has the keyboard focus when the dialog appears.
+        self.connect_map(|d| {
+            d.imp().phrase_entry.grab_focus();
+        });
     }
 
     pub fn connect_override<F: Fn(String) + 'static>(&self, f: F) {
