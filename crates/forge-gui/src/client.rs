@@ -72,6 +72,12 @@ impl ClientError {
     }
 }
 
+impl From<zbus::Error> for ClientError {
+    fn from(e: zbus::Error) -> ClientError {
+        ClientError::from_zbus(&e)
+    }
+}
+
 type Result<T> = std::result::Result<T, ClientError>;
 
 /// Talks to `org.intergenos.Forge1` on the system bus (zbus honours
@@ -123,13 +129,8 @@ impl Client {
     pub async fn version(&self) -> Result<String> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell)
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
-            let p = InstallerProxy::new(&c)
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
-            p.version().await.map_err(|e| ClientError::from_zbus(&e))
+            let p = installer(&cell).await?;
+            p.version().await.map_err(ClientError::from)
         })
         .await
     }
@@ -137,16 +138,8 @@ impl Client {
     pub async fn list_disks(&self) -> Result<Vec<DiskInfo>> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell)
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
-            let p = InstallerProxy::new(&c)
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
-            let v = p
-                .list_disks()
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
+            let p = installer(&cell).await?;
+            let v = p.list_disks().await?;
             Ok(v.iter().map(DiskInfo::from_dbus).collect())
         })
         .await
@@ -155,16 +148,8 @@ impl Client {
     pub async fn list_package_groups(&self) -> Result<Vec<GroupInfo>> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell)
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
-            let p = InstallerProxy::new(&c)
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
-            let v = p
-                .list_package_groups()
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
+            let p = installer(&cell).await?;
+            let v = p.list_package_groups().await?;
             Ok(v.iter().map(GroupInfo::from_dbus).collect())
         })
         .await
@@ -174,15 +159,8 @@ impl Client {
     pub async fn validate_plan(&self, yaml: String) -> Result<Vec<(String, String)>> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell)
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
-            let p = InstallerProxy::new(&c)
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
-            p.validate_plan(&yaml)
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))
+            let p = installer(&cell).await?;
+            p.validate_plan(&yaml).await.map_err(ClientError::from)
         })
         .await
     }
@@ -195,18 +173,14 @@ impl Client {
         let (tx, rx) = mpsc::unbounded_channel();
         let path = self
             .run(async move {
-                let c = connection(&cell)
-                    .await
-                    .map_err(|e| ClientError::from_zbus(&e))?;
+                let c = connection(&cell).await?;
                 let rule = zbus::MatchRule::builder()
                     .msg_type(zbus::message::Type::Signal)
                     .interface(JOB_INTERFACE)
                     .path_namespace(JOB_PATH_PREFIX)
                     .build()
                     .map_err(|e| ClientError::internal(e.to_string()))?;
-                let mut stream = zbus::MessageStream::for_match_rule(rule, &c, None)
-                    .await
-                    .map_err(|e| ClientError::from_zbus(&e))?;
+                let mut stream = zbus::MessageStream::for_match_rule(rule, &c, None).await?;
                 let props_rule = zbus::MatchRule::builder()
                     .msg_type(zbus::message::Type::Signal)
                     .interface("org.freedesktop.DBus.Properties")
@@ -214,18 +188,11 @@ impl Client {
                     .path_namespace(JOB_PATH_PREFIX)
                     .build()
                     .map_err(|e| ClientError::internal(e.to_string()))?;
-                let mut props = zbus::MessageStream::for_match_rule(props_rule, &c, None)
-                    .await
-                    .map_err(|e| ClientError::from_zbus(&e))?;
-                let p = InstallerProxy::new(&c)
-                    .await
-                    .map_err(|e| ClientError::from_zbus(&e))?;
+                let mut props = zbus::MessageStream::for_match_rule(props_rule, &c, None).await?;
+                let p = InstallerProxy::new(&c).await?;
                 let dict = io.to_dbus();
                 drop(io);
-                let job: OwnedObjectPath = p
-                    .install(&yaml, dict)
-                    .await
-                    .map_err(|e| ClientError::from_zbus(&e))?;
+                let job: OwnedObjectPath = p.install(&yaml, dict).await?;
                 let job_path = job.as_str().to_string();
                 let want = job_path.clone();
                 tokio::spawn(async move {
@@ -258,13 +225,11 @@ impl Client {
     pub async fn override_integrity(&self, job: String, phrase: String) -> Result<()> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell)
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
+            let c = connection(&cell).await?;
             let p = job_proxy(&c, &job).await?;
             p.override_integrity(&phrase)
                 .await
-                .map_err(|e| ClientError::from_zbus(&e))
+                .map_err(ClientError::from)
         })
         .await
     }
@@ -273,14 +238,17 @@ impl Client {
     pub async fn cancel(&self, job: String) -> Result<()> {
         let cell = self.cell();
         self.run(async move {
-            let c = connection(&cell)
-                .await
-                .map_err(|e| ClientError::from_zbus(&e))?;
+            let c = connection(&cell).await?;
             let p = job_proxy(&c, &job).await?;
-            p.cancel().await.map_err(|e| ClientError::from_zbus(&e))
+            p.cancel().await.map_err(ClientError::from)
         })
         .await
     }
+}
+
+async fn installer(cell: &OnceCell<Connection>) -> Result<InstallerProxy<'static>> {
+    let c = connection(cell).await?;
+    Ok(InstallerProxy::new(&c).await?)
 }
 
 async fn job_proxy(c: &Connection, path: &str) -> Result<JobProxy<'static>> {
@@ -288,7 +256,7 @@ async fn job_proxy(c: &Connection, path: &str) -> Result<JobProxy<'static>> {
         .path(path.to_string())
         .build()
         .await
-        .map_err(|e| ClientError::from_zbus(&e))
+        .map_err(ClientError::from)
 }
 
 /// Decodes one Job signal (or a `State` property change) into an event.

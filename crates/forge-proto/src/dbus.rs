@@ -35,7 +35,9 @@ pub trait Installer {
     /// `(field path, message)` pairs; empty means valid.
     fn validate_plan(&self, yaml: &str) -> zbus::Result<Vec<(String, String)>>;
 
-    /// Starts an install; returns the job object's path.
+    /// Starts an install; returns the job object's path. Polkit may ask
+    /// the person for a password during this call.
+    #[zbus(allow_interactive_auth)]
     fn install(
         &self,
         yaml: &str,
@@ -52,8 +54,12 @@ pub trait Installer {
     default_service = "org.intergenos.Forge1"
 )]
 pub trait Job {
+    /// Polkit asks again (auth_admin, never kept).
+    #[zbus(allow_interactive_auth)]
     fn override_integrity(&self, phrase: &str) -> zbus::Result<()>;
 
+    /// Cancelling someone else's job needs the install authorization.
+    #[zbus(allow_interactive_auth)]
     fn cancel(&self) -> zbus::Result<()>;
 
     #[zbus(property)]
