@@ -1,5 +1,9 @@
 //! A disk-image file attached to a loop device (`losetup --find --show
-//! --partscan`), detached again when the guard drops. Partition nodes of a
+//! --partscan`), detached again when the guard drops. The guard also keeps
+//! the device open and sets the kernel's autoclear flag, so that if the
+//! daemon dies without running its guards (SIGKILL, a crash), the kernel
+//! detaches the device by itself once the job's mount namespace and this
+//! descriptor are gone. Partition nodes of a
 //! loop device do not always appear by themselves (no udev in a container):
 //! [`wait_for_partitions`] asks the kernel with `partx` and polls.
 
@@ -16,6 +20,63 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 pub struct LoopDevice {
     device: PathBuf,
     image: PathBuf,
+    /// Held open for the guard's life: with autoclear set, the last close
+    /// detaches the device.
+    handle: Option<std::fs::File>,
+}
+
+/// `struct loop_info64` of `<linux/loop.h>`.
+#[repr(C)]
+struct LoopInfo64 {
+    lo_device: u64,
+    lo_inode: u64,
+    lo_rdevice: u64,
+    lo_offset: u64,
+    lo_sizelimit: u64,
+    lo_number: u32,
+    lo_encrypt_type: u32,
+    lo_encrypt_key_size: u32,
+    lo_flags: u32,
+    lo_file_name: [u8; 64],
+    lo_crypt_name: [u8; 64],
+    lo_encrypt_key: [u8; 32],
+    lo_init: [u64; 2],
+}
+
+const LOOP_SET_STATUS64: libc::c_ulong = 0x4C04;
+const LOOP_GET_STATUS64: libc::c_ulong = 0x4C05;
+const LO_FLAGS_AUTOCLEAR: u32 = 4;
+
+/// Opens `device` and sets its autoclear flag; returns the open handle.
+fn open_with_autoclear(device: &Path) -> Result<std::fs::File, String> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .open(device)
+        .map_err(|e| format!("{}: {e}", device.display()))?;
+    // SAFETY: LoopInfo64 is plain old data; all-zero is a valid value.
+    let mut info: LoopInfo64 = unsafe { std::mem::zeroed() };
+    // SAFETY: the loop ioctls read/write exactly one struct loop_info64
+    // through the pointer, which points at a live, correctly laid out value.
+    let r = unsafe { libc::ioctl(f.as_raw_fd(), LOOP_GET_STATUS64, &mut info) };
+    if r != 0 {
+        return Err(format!(
+            "{}: LOOP_GET_STATUS64: {}",
+            device.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    info.lo_flags |= LO_FLAGS_AUTOCLEAR;
+    // SAFETY: as above.
+    let r = unsafe { libc::ioctl(f.as_raw_fd(), LOOP_SET_STATUS64, &info) };
+    if r != 0 {
+        return Err(format!(
+            "{}: LOOP_SET_STATUS64: {}",
+            device.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(f)
 }
 
 impl LoopDevice {
@@ -28,10 +89,18 @@ impl LoopDevice {
             TIMEOUT,
         )?;
         let device = PathBuf::from(out.stdout.trim());
-        Ok(LoopDevice {
+        let mut guard = LoopDevice {
             device,
             image: image.to_path_buf(),
-        })
+            handle: None,
+        };
+        // Without autoclear a crashed daemon would leave the device
+        // attached; that is worth a log line, not a failed install.
+        match open_with_autoclear(&guard.device) {
+            Ok(f) => guard.handle = Some(f),
+            Err(e) => tracing::warn!("autoclear not set: {e}"),
+        }
+        Ok(guard)
     }
 
     /// `/dev/loopN`.
@@ -42,6 +111,14 @@ impl LoopDevice {
     /// The backing image file.
     pub fn image(&self) -> &Path {
         &self.image
+    }
+
+    /// Closes the guard's descriptor without running `losetup -d`, as a
+    /// killed process would. Only for tests of the autoclear safety net.
+    #[doc(hidden)]
+    pub fn close_without_detach_for_tests(mut self) {
+        self.handle.take();
+        std::mem::forget(self);
     }
 }
 
@@ -65,7 +142,33 @@ impl Drop for LoopDevice {
                 Err(_) => std::thread::sleep(Duration::from_millis(200)),
             }
         }
+        // With our descriptor still open the kernel may only have marked
+        // the device for autoclear; closing it completes the detach, which
+        // newer kernels finish asynchronously: wait until it is unbound.
+        self.handle.take();
+        let start = Instant::now();
+        while is_bound(&self.device) && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
+}
+
+/// The sysfs directory of loop device `device` (`/sys/block/loopN/loop`).
+fn sysfs_loop_dir(device: &Path) -> Option<PathBuf> {
+    let name = device.file_name()?;
+    Some(Path::new("/sys/block").join(name).join("loop"))
+}
+
+/// True while `device` has a backing file.
+pub fn is_bound(device: &Path) -> bool {
+    sysfs_loop_dir(device).is_some_and(|d| d.join("backing_file").exists())
+}
+
+/// True when the kernel will detach `device` by itself on its last close.
+pub fn has_autoclear(device: &Path) -> bool {
+    sysfs_loop_dir(device)
+        .and_then(|d| std::fs::read_to_string(d.join("autoclear")).ok())
+        .is_some_and(|v| v.trim() == "1")
 }
 
 /// The node of partition `n` (1-based) of `disk`: `/dev/loop0p1`,
