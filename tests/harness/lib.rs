@@ -4,6 +4,7 @@
 
 pub mod bus;
 pub mod client;
+pub mod cmd;
 pub mod daemon;
 pub mod env;
 pub mod polkit;

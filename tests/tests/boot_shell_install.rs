@@ -9,6 +9,7 @@
 //!
 //! Needs root (loop devices), QEMU and OVMF; skips with a reason otherwise.
 
+use forge_tests::cmd::run_ok as run;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -23,20 +24,6 @@ fn skip_reason(mode: &BootMode) -> Option<String> {
         return Some("needs root for loop devices".into());
     }
     qemu::missing_prerequisite(mode)
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A fresh sparse 2 GiB image, shell-installed.
@@ -190,34 +177,7 @@ fn secure_boot_refuses_grub_signed_by_another_key() {
     // Replace EFI/BOOT/grubx64.efi by the same GRUB signed with a fresh key.
     let w = vars_dir.path();
     let fat = format!("{}@@{}", inst.image.display(), esp_offset(&inst.image));
-    let grub = w.join("grubx64.efi");
-    let resigned = w.join("grubx64.other.efi");
-    run(Command::new("mcopy")
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .args(["-n", "-i", &fat, "::/EFI/BOOT/grubx64.efi"])
-        .arg(&grub));
-    run(Command::new("sbattach").arg("--remove").arg(&grub));
-    run(Command::new("openssl")
-        .args([
-            "req", "-new", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args(["-subj", "/CN=Not the enrolled MOK/", "-keyout"])
-        .arg(w.join("other.key"))
-        .arg("-out")
-        .arg(w.join("other.crt")));
-    run(Command::new("sbsign")
-        .arg("--key")
-        .arg(w.join("other.key"))
-        .arg("--cert")
-        .arg(w.join("other.crt"))
-        .arg("--output")
-        .arg(&resigned)
-        .arg(&grub));
-    run(Command::new("mcopy")
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .args(["-o", "-i", &fat])
-        .arg(&resigned)
-        .arg("::/EFI/BOOT/grubx64.efi"));
+    forge_tests::cmd::resign_esp_grub_with_foreign_key(&fat, w);
 
     let r = boot(
         &inst.image,

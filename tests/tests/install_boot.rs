@@ -12,6 +12,7 @@
 
 mod daemon_common;
 
+use forge_tests::cmd::run_ok as run;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,20 +29,6 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
 
 fn skip_reason(mode: &BootMode) -> Option<String> {
     forge_tests::env::skip_reason().or_else(|| qemu::missing_prerequisite(mode))
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// An image FORGE installed; the environment is gone (daemon stopped).
@@ -326,34 +313,7 @@ fn secure_boot_accepts_forges_mok_and_refuses_another_key() {
     assert_marker(&r, "forge-sb", "carol", "America/New_York");
 
     // The same GRUB, signed by another key instead: shim must refuse it.
-    let grub = w.join("grubx64.efi");
-    let resigned = w.join("grubx64.other.efi");
-    run(Command::new("mcopy")
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .args(["-n", "-i", &fat, "::/EFI/BOOT/grubx64.efi"])
-        .arg(&grub));
-    run(Command::new("sbattach").arg("--remove").arg(&grub));
-    run(Command::new("openssl")
-        .args([
-            "req", "-new", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args(["-subj", "/CN=Not the enrolled MOK/", "-keyout"])
-        .arg(w.join("other.key"))
-        .arg("-out")
-        .arg(w.join("other.crt")));
-    run(Command::new("sbsign")
-        .arg("--key")
-        .arg(w.join("other.key"))
-        .arg("--cert")
-        .arg(w.join("other.crt"))
-        .arg("--output")
-        .arg(&resigned)
-        .arg(&grub));
-    run(Command::new("mcopy")
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .args(["-o", "-i", &fat])
-        .arg(&resigned)
-        .arg("::/EFI/BOOT/grubx64.efi"));
+    forge_tests::cmd::resign_esp_grub_with_foreign_key(&fat, w);
     let r = boot(
         &inst.image,
         BootMode::SecureBoot { vars },
