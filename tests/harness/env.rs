@@ -51,6 +51,48 @@ pub struct ForgeEnv {
 }
 
 impl ForgeEnv {
+    /// Runs `forgectl install` as `user`: `plan` (YAML text) and the two
+    /// passwords go into files readable by the test user, then
+    /// `forgectl install PLAN --disk DISK --root-password-file ..
+    /// --user-password-file .. EXTRA...` with stdin closed.
+    pub fn forgectl_install(
+        &self,
+        user: &TestUser,
+        plan: &str,
+        disk: &Path,
+        passwords: (&str, &str),
+        extra: &[&str],
+    ) -> Result<std::process::Output> {
+        use std::os::unix::fs::PermissionsExt;
+        let files = tempfile::tempdir()?;
+        std::fs::set_permissions(files.path(), std::fs::Permissions::from_mode(0o755))?;
+        let write = |name: &str, content: &str| -> Result<String> {
+            let p = files.path().join(name);
+            std::fs::write(&p, content)?;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644))?;
+            Ok(p.to_string_lossy().into_owned())
+        };
+        let plan = write("plan.yaml", plan)?;
+        let rp = write("root.pw", passwords.0)?;
+        let up = write("user.pw", passwords.1)?;
+        let disk = disk.to_string_lossy();
+        let mut args = vec![
+            "install",
+            &plan,
+            "--disk",
+            &disk,
+            "--root-password-file",
+            &rp,
+            "--user-password-file",
+            &up,
+        ];
+        args.extend_from_slice(extra);
+        let bin = crate::daemon::built_binary("forgectl")?;
+        Ok(crate::users::run_as(user, &self.bus, &bin, &args)
+            .stdin(std::process::Stdio::null())
+            .output()?)
+    }
+
     /// Bus, polkitd with [`TEST_RULES`], then the daemon with `opts`.
     pub fn start(opts: DaemonOptions) -> Result<ForgeEnv> {
         Self::start_with_rules(opts, TEST_RULES)

@@ -10,15 +10,14 @@
 
 mod daemon_common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
 use daemon_common::*;
 use forge_proto::Phase;
-use forge_tests::daemon::{built_binary, DaemonOptions};
+use forge_tests::daemon::DaemonOptions;
 use forge_tests::env::ForgeEnv;
-use forge_tests::users::{self, run_as};
+use forge_tests::users;
 
 fn loops_of(image: &Path) -> String {
     let out = Command::new("losetup")
@@ -47,35 +46,13 @@ fn install_failing_at(payload: &TestPayload, phase: Phase) -> anyhow::Result<()>
         ..DaemonOptions::default()
     })?;
     let img = env.daemon.create_image("disk.img", 256 << 20)?;
-    let files = tempfile::tempdir()?;
-    std::fs::set_permissions(files.path(), std::fs::Permissions::from_mode(0o755))?;
-    let write = |name: &str, content: &str| -> anyhow::Result<String> {
-        let p = files.path().join(name);
-        std::fs::write(&p, content)?;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644))?;
-        Ok(p.to_string_lossy().into_owned())
-    };
-    let plan = write("plan.yaml", &plan_yaml(&["core", "base"]))?;
-    let rp = write("root.pw", ROOT_PW)?;
-    let up = write("user.pw", USER_PW)?;
-    let bin = built_binary("forgectl")?;
-    let out = run_as(
+    let out = env.forgectl_install(
         &users::permitted()?,
-        &env.bus,
-        &bin,
-        &[
-            "install",
-            &plan,
-            "--disk",
-            &img.to_string_lossy(),
-            "--root-password-file",
-            &rp,
-            "--user-password-file",
-            &up,
-        ],
-    )
-    .stdin(std::process::Stdio::null())
-    .output()?;
+        &plan_yaml(&["core", "base"]),
+        &img,
+        (ROOT_PW, USER_PW),
+        &[],
+    )?;
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -13,17 +13,16 @@
 mod daemon_common;
 
 use forge_tests::cmd::run_ok as run;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use daemon_common::{ROOT_PW, USER_PW};
-use forge_tests::daemon::{built_binary, DaemonOptions};
+use forge_tests::daemon::DaemonOptions;
 use forge_tests::env::ForgeEnv;
 use forge_tests::qemu::{self, BootMode, BootOutcome, BootResult};
 use forge_tests::test_payload::{boot_payload, BootPayload};
-use forge_tests::users::{self, run_as};
+use forge_tests::users;
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -55,37 +54,16 @@ fn forge_install(payload: &BootPayload, boot: &str, host: &str, user: &str, tz: 
     })
     .expect("starting bus, polkitd and the daemon");
     let img = env.daemon.create_image("disk.img", 2 << 30).expect("image");
-    let files = tempfile::tempdir().expect("temp dir");
-    std::fs::set_permissions(files.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let write = |name: &str, content: &str| -> String {
-        let p = files.path().join(name);
-        std::fs::write(&p, content).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-        p.to_string_lossy().into_owned()
-    };
-    let plan = write("plan.yaml", &plan(boot, host, user, tz));
-    let rp = write("root.pw", ROOT_PW);
-    let up = write("user.pw", USER_PW);
-    let bin = built_binary("forgectl").expect("forgectl built");
     let started = std::time::Instant::now();
-    let out = run_as(
-        &users::permitted().unwrap(),
-        &env.bus,
-        &bin,
-        &[
-            "install",
-            &plan,
-            "--disk",
-            &img.to_string_lossy(),
-            "--root-password-file",
-            &rp,
-            "--user-password-file",
-            &up,
-        ],
-    )
-    .stdin(std::process::Stdio::null())
-    .output()
-    .expect("running forgectl");
+    let out = env
+        .forgectl_install(
+            &users::permitted().expect("test user"),
+            &plan(boot, host, user, tz),
+            &img,
+            (ROOT_PW, USER_PW),
+            &[],
+        )
+        .expect("running forgectl");
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -8,11 +8,8 @@
 
 mod daemon_common;
 
-use std::os::unix::fs::PermissionsExt;
-
 use daemon_common::*;
-use forge_tests::daemon::built_binary;
-use forge_tests::users::{self, run_as};
+use forge_tests::users;
 
 #[test]
 fn dry_run_prints_every_operation_and_writes_nothing() -> anyhow::Result<()> {
@@ -29,36 +26,13 @@ fn dry_run_prints_every_operation_and_writes_nothing() -> anyhow::Result<()> {
         .open(&img)?
         .set_len(256 << 20)?;
     let before = sha256(&img)?;
-    let files = tempfile::tempdir()?;
-    std::fs::set_permissions(files.path(), std::fs::Permissions::from_mode(0o755))?;
-    let write = |name: &str, content: &str| -> anyhow::Result<String> {
-        let p = files.path().join(name);
-        std::fs::write(&p, content)?;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644))?;
-        Ok(p.to_string_lossy().into_owned())
-    };
-    let plan = write("plan.yaml", &plan_yaml(&["core", "base"]))?;
-    let rp = write("root.pw", ROOT_PW)?;
-    let up = write("user.pw", USER_PW)?;
-    let bin = built_binary("forgectl")?;
-    let out = run_as(
+    let out = env.forgectl_install(
         &users::permitted()?,
-        &env.bus,
-        &bin,
-        &[
-            "install",
-            &plan,
-            "--disk",
-            &img.to_string_lossy(),
-            "--root-password-file",
-            &rp,
-            "--user-password-file",
-            &up,
-            "--dry-run",
-        ],
-    )
-    .stdin(std::process::Stdio::null())
-    .output()?;
+        &plan_yaml(&["core", "base"]),
+        &img,
+        (ROOT_PW, USER_PW),
+        &["--dry-run"],
+    )?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let log = env.daemon.log();
