@@ -2,8 +2,9 @@
 //! of the 13 phases, a daemon configured with `test_fail_at_phase` runs
 //! `forgectl install` into a disk image; the install must fail, name that
 //! phase, and leave no mount, bind mount or loop device behind (the host's
-//! /proc/self/mountinfo, `losetup -j IMAGE`, and the daemon's own mount
-//! table, whose job namespace must be gone).
+//! /proc/self/mountinfo, `losetup -j IMAGE`, and the job's own mount
+//! namespace, which the daemon inspects after releasing every guard and
+//! logs as `leftover mounts: none`).
 //!
 //! Needs root, dbus-daemon, polkitd; build the binaries first:
 //! `cargo build -p forge-daemon -p forge-cli`.
@@ -100,6 +101,12 @@ fn install_failing_at(payload: &TestPayload, phase: Phase) -> anyhow::Result<()>
         "host mounts left under the staging dir: {leaked:?}\n{context}"
     );
     assert_eq!(loops_of(&img), "", "loop device left attached: {context}");
+    // The job's own namespace, where its mounts lived: the daemon checks it
+    // after releasing every guard and logs what is left.
+    assert!(
+        log.contains("leftover mounts: none") && !log.contains("leftover mounts: /"),
+        "mounts left in the job's namespace: {context}"
+    );
     Ok(())
 }
 

@@ -140,6 +140,18 @@ fn run_job(spec: JobSpec) {
                 .unwrap_or_default();
             let warnings = ctx.warnings.clone();
             drop(ctx); // release every guard before reporting
+                       // Invariant 6, checked where it can be seen: nothing the job
+                       // mounted may remain in its namespace once the guards are gone.
+            let leftover: Vec<String> = crate::resources::mounts::mount_points()
+                .into_iter()
+                .filter(|p| p.starts_with(&staging))
+                .map(|p| p.display().to_string())
+                .collect();
+            if leftover.is_empty() {
+                tracing::info!(job = id, "leftover mounts: none");
+            } else {
+                tracing::error!(job = id, "leftover mounts: {}", leftover.join(" "));
+            }
             summarize(id, outcome, &shared.cancel, completed, warnings)
         }
     };
