@@ -29,6 +29,8 @@ pub struct DaemonOptions {
     pub allow_image_targets: bool,
     /// `test_fail_at_phase` (a phase wire name), for failure tests.
     pub fail_at_phase: Option<String>,
+    /// `test_panic_at_phase` (a phase wire name), for panic tests.
+    pub panic_at_phase: Option<String>,
 }
 
 impl Default for DaemonOptions {
@@ -39,6 +41,7 @@ impl Default for DaemonOptions {
             override_phrase: "I understand this system may be compromised".into(),
             allow_image_targets: true,
             fail_at_phase: None,
+            panic_at_phase: None,
         }
     }
 }
@@ -111,6 +114,9 @@ impl Daemon {
         set("accepted_plan", p(&accepted_plan));
         if let Some(f) = &opts.fail_at_phase {
             set("test_fail_at_phase", f.clone().into());
+        }
+        if let Some(f) = &opts.panic_at_phase {
+            set("test_panic_at_phase", f.clone().into());
         }
         let config_path = dir.path().join("forge-daemon.yaml");
         std::fs::write(&config_path, serde_yaml::to_string(&m)?)?;

@@ -438,3 +438,58 @@ fn a_real_install_goes_on_after_its_client_vanishes_mid_job() -> anyhow::Result<
     );
     Ok(())
 }
+
+/// A phase that panics still ends the job with its last word (state
+/// `failed`, the panicking phase named, the phase before it completed), and
+/// every guard is released: no loop device, no mount left in the job's
+/// namespace.
+#[test]
+fn a_panicking_phase_still_finishes_the_job_and_releases_everything() -> anyhow::Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let payload = signed_payload()?;
+    let env = forge_tests::env::ForgeEnv::start(forge_tests::daemon::DaemonOptions {
+        payload: Some(payload.payload.clone()),
+        keyring: Some(payload.keyring.clone()),
+        panic_at_phase: Some("config".into()),
+        ..Default::default()
+    })?;
+    let img = image(&env)?;
+    let mut a = env.client(&users::permitted()?)?;
+    let r = install(&mut a, &plan_yaml(&["base"]), &io_json(&img, false))?;
+    assert_eq!(r["ok"], true, "{r}");
+    let path = r["path"].as_str().unwrap().to_string();
+    let deadline = std::time::Instant::now() + JOB_TIMEOUT;
+    let p = loop {
+        let p = a.request(&format!("props {path}"))?;
+        if p["props"]["State"] != "running" {
+            break p;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job never finished after a panic: {p}\n{}",
+            env.daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let log = env.daemon.log();
+    assert_eq!(p["props"]["State"], "failed", "{p}\n{log}");
+    assert_eq!(p["props"]["PhaseCompleted"], "packages", "{p}\n{log}");
+    assert!(
+        log.contains("panic injection configured for phase config")
+            && log.contains("leftover mounts: none")
+            && log.contains("job finished"),
+        "{log}"
+    );
+    let losetup = std::process::Command::new("losetup")
+        .arg("-j")
+        .arg(&img)
+        .output()?;
+    assert!(
+        losetup.stdout.is_empty(),
+        "loop device left behind after a panic: {}",
+        String::from_utf8_lossy(&losetup.stdout)
+    );
+    Ok(())
+}

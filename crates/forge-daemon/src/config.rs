@@ -36,6 +36,11 @@ pub struct DaemonConfig {
     /// production configuration.
     #[serde(default, deserialize_with = "de_phase")]
     pub test_fail_at_phase: Option<Phase>,
+    /// Test-only: make the pipeline *panic* at this phase, to prove a
+    /// panicking phase still ends the job with its last word and releases
+    /// everything. Never set in production configuration.
+    #[serde(default, deserialize_with = "de_phase")]
+    pub test_panic_at_phase: Option<Phase>,
 }
 
 fn d_payload() -> PathBuf {

@@ -79,6 +79,8 @@ pub struct JobContext {
     pub dry_run: bool,
     /// Test-only: fail the pipeline at this phase (from the daemon config).
     pub fault_at: Option<Phase>,
+    /// Test-only: panic at this phase (from the daemon config).
+    pub panic_at: Option<Phase>,
     pub cancel: CancelToken,
     /// Per-job staging directory (under the config's `staging_dir`).
     pub staging: PathBuf,
@@ -109,6 +111,7 @@ impl JobContext {
     ) -> JobContext {
         let dry_run = io.dry_run;
         let fault_at = config.test_fail_at_phase;
+        let panic_at = config.test_panic_at_phase;
         JobContext {
             job_id,
             plan,
@@ -116,6 +119,7 @@ impl JobContext {
             config,
             dry_run,
             fault_at,
+            panic_at,
             cancel,
             staging,
             state: InstallState::default(),

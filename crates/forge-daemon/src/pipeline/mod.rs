@@ -54,6 +54,9 @@ pub enum Outcome {
 
 /// Runs one phase for real, or in a dry run describes what it would do.
 fn run_phase(phase: Phase, ctx: &mut JobContext) -> Result<(), PhaseError> {
+    if ctx.panic_at == Some(phase) {
+        panic!("panic injection configured for phase {phase}");
+    }
     if ctx.fault_at == Some(phase) {
         return Err(PhaseError::new(
             forge_proto::i18n::tr("Injected test failure"),
