@@ -197,6 +197,7 @@ pub fn job(tmp: &Path, keyring: &Path, image: &Path, boot: &str, dry_run: bool) 
         image_dir: tmp.to_path_buf(),
         accepted_plan: tmp.join("install.yaml"),
         test_fail_at_phase: None,
+        test_panic_at_phase: None,
     };
     let plan = plan(boot);
     let io = InstallIo {
