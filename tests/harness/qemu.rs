@@ -310,6 +310,41 @@ pub fn boot(image: &Path, mode: BootMode, timeout: Duration) -> Result<BootResul
         elapsed,
     })
 }
+/// Boots `image` (see [`boot`]), panicking if QEMU cannot start; prints the
+/// outcome and time as `boot WHAT: ...`. For tests.
+pub fn boot_logged(image: &Path, mode: BootMode, timeout: Duration, what: &str) -> BootResult {
+    let r = boot(image, mode, timeout).expect("start QEMU");
+    eprintln!("boot {what}: {:?} after {:.1?}", r.outcome, r.elapsed);
+    r
+}
+
+/// Asserts the installed system printed its marker with hostname `host`,
+/// user `user` with a hashed password, `/etc/localtime` linked exactly to
+/// `tz_link`, fstab naming the root UUID, and the package hook having run.
+pub fn assert_marker(r: &BootResult, host: &str, user: &str, tz_link: &str) {
+    assert_eq!(
+        r.outcome,
+        BootOutcome::MarkerSeen,
+        "no boot marker; console tail:\n{}",
+        r.log_tail(4000)
+    );
+    let f = r.marker_fields();
+    let expected = [
+        ("hostname", host.to_string()),
+        ("user", format!("{user}:hashed")),
+        ("tz", tz_link.to_string()),
+        ("fstab_root", "yes".to_string()),
+        ("hook", "yes".to_string()),
+    ];
+    for (key, want) in expected {
+        assert_eq!(
+            f.get(key).map(String::as_str),
+            Some(want.as_str()),
+            "marker field {key} in {:?}",
+            r.marker
+        );
+    }
+}
 
 fn pump(mut from: impl Read, to: &mpsc::Sender<Vec<u8>>) {
     let mut buf = [0u8; 8192];
