@@ -366,15 +366,8 @@ fn a_failing_phase_is_reported_and_leaves_no_loop_device() -> anyhow::Result<()>
     let p = c.request(&format!("props {path}"))?;
     assert_eq!(p["props"]["State"], "failed", "{p}");
     assert_eq!(p["props"]["PhaseCompleted"], "partition", "{p}");
-    let losetup = std::process::Command::new("losetup")
-        .arg("-j")
-        .arg(&img)
-        .output()?;
-    assert!(
-        String::from_utf8_lossy(&losetup.stdout).trim().is_empty(),
-        "loop device left behind: {}",
-        String::from_utf8_lossy(&losetup.stdout)
-    );
+    let loops = loops_of(&img)?;
+    assert!(loops.is_empty(), "loop device left behind: {loops}");
     assert!(!c.transcript().contains("LEAKCHECK") && !env.daemon.log().contains("LEAKCHECK"));
     Ok(())
 }
@@ -406,18 +399,7 @@ fn a_real_install_goes_on_after_its_client_vanishes_mid_job() -> anyhow::Result<
         p["props"]["State"], "running",
         "the job was not mid-way when its client left: {p}"
     );
-    let deadline = std::time::Instant::now() + JOB_TIMEOUT;
-    let p = loop {
-        let p = b.request(&format!("props {path}"))?;
-        if p["props"]["State"] != "running" {
-            break p;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "job never finished: {p}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let p = props_when_done(&mut b, &path)?;
     // It went on to the planned stop and reported it.
     assert_eq!(p["props"]["State"], "failed", "{p}\n{}", env.daemon.log());
     assert_eq!(p["props"]["PhaseCompleted"], "mok", "{p}");
@@ -427,15 +409,8 @@ fn a_real_install_goes_on_after_its_client_vanishes_mid_job() -> anyhow::Result<
             && log.contains("job finished"),
         "{log}"
     );
-    let losetup = std::process::Command::new("losetup")
-        .arg("-j")
-        .arg(&img)
-        .output()?;
-    assert!(
-        losetup.stdout.is_empty(),
-        "loop device left behind: {}",
-        String::from_utf8_lossy(&losetup.stdout)
-    );
+    let loops = loops_of(&img)?;
+    assert!(loops.is_empty(), "loop device left behind: {loops}");
     Ok(())
 }
 
@@ -460,19 +435,7 @@ fn a_panicking_phase_still_finishes_the_job_and_releases_everything() -> anyhow:
     let r = install(&mut a, &plan_yaml(&["base"]), &io_json(&img, false))?;
     assert_eq!(r["ok"], true, "{r}");
     let path = r["path"].as_str().unwrap().to_string();
-    let deadline = std::time::Instant::now() + JOB_TIMEOUT;
-    let p = loop {
-        let p = a.request(&format!("props {path}"))?;
-        if p["props"]["State"] != "running" {
-            break p;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "job never finished after a panic: {p}\n{}",
-            env.daemon.log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let p = props_when_done(&mut a, &path)?;
     let log = env.daemon.log();
     assert_eq!(p["props"]["State"], "failed", "{p}\n{log}");
     assert_eq!(p["props"]["PhaseCompleted"], "packages", "{p}\n{log}");
@@ -482,14 +445,10 @@ fn a_panicking_phase_still_finishes_the_job_and_releases_everything() -> anyhow:
             && log.contains("job finished"),
         "{log}"
     );
-    let losetup = std::process::Command::new("losetup")
-        .arg("-j")
-        .arg(&img)
-        .output()?;
+    let loops = loops_of(&img)?;
     assert!(
-        losetup.stdout.is_empty(),
-        "loop device left behind after a panic: {}",
-        String::from_utf8_lossy(&losetup.stdout)
+        loops.is_empty(),
+        "loop device left behind after a panic: {loops}"
     );
     Ok(())
 }

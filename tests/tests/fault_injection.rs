@@ -12,22 +12,12 @@
 mod daemon_common;
 
 use std::path::Path;
-use std::process::Command;
 
 use daemon_common::*;
 use forge_proto::Phase;
 use forge_tests::daemon::DaemonOptions;
 use forge_tests::env::ForgeEnv;
 use forge_tests::users;
-
-fn loops_of(image: &Path) -> String {
-    let out = Command::new("losetup")
-        .arg("-j")
-        .arg(image)
-        .output()
-        .expect("losetup");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 fn mounts_under(mountinfo: &str, dir: &Path) -> Vec<String> {
     mountinfo
@@ -100,7 +90,7 @@ fn install_failing_at(payload: &TestPayload, phase: Phase) -> anyhow::Result<()>
         leaked.is_empty(),
         "host mounts left under the staging dir: {leaked:?}\n{context}"
     );
-    assert_eq!(loops_of(&img), "", "loop device left attached: {context}");
+    assert_eq!(loops_of(&img)?, "", "loop device left attached: {context}");
     // The job's own namespace, where its mounts lived: the daemon checks it
     // after releasing every guard and logs what is left.
     assert!(

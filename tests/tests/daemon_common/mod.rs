@@ -155,6 +155,30 @@ pub fn finished(client: &mut Client, path: &str) -> Result<Value> {
     )
 }
 
+/// Polls the job's properties (as `client`) until its `State` is no
+/// longer `running`; fails the test after [`JOB_TIMEOUT`]. Returns the last
+/// `props` answer.
+pub fn props_when_done(client: &mut Client, path: &str) -> Result<Value> {
+    let deadline = std::time::Instant::now() + JOB_TIMEOUT;
+    loop {
+        let p = client.request(&format!("props {path}"))?;
+        if p["props"]["State"] != "running" {
+            return Ok(p);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job never finished: {p}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The loop devices attached to `image` (`losetup -j`), empty when none.
+pub fn loops_of(image: &Path) -> Result<String> {
+    let out = Command::new("losetup").arg("-j").arg(image).output()?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 /// Skips (returns true after printing why) when the suites cannot run here.
 pub fn skip() -> bool {
     if let Some(why) = forge_tests::env::skip_reason() {
