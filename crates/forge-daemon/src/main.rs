@@ -4,10 +4,6 @@
 //! roots come only from its root-owned configuration file. Logs go to
 //! stderr through `tracing` (the journal, under systemd).
 
-mod auth;
-mod disks;
-mod groups;
-mod jobs;
 mod service;
 
 // The pipeline, its phases and the plan/target checks live in the library
@@ -22,8 +18,8 @@ use clap::Parser;
 use forge_proto::dbus::{BUS_NAME, OBJECT_PATH};
 
 use crate::config::{DaemonConfig, DEFAULT_CONFIG_PATH};
-use crate::jobs::Registry;
 use crate::service::installer::Installer;
+use crate::service::jobs::Registry;
 
 #[derive(Parser)]
 #[command(

@@ -16,12 +16,12 @@ use zbus::message::Header;
 use zbus::object_server::ObjectServer;
 use zbus::{OwnedObjectPath, OwnedVariant};
 
-use crate::auth::authorize;
 use crate::checks;
 use crate::config::DaemonConfig;
-use crate::jobs::{spawn_runner, JobSpec, Registry};
 use crate::pipeline::context::CancelToken;
+use crate::service::auth::authorize;
 use crate::service::job::{pump, JobObject, JobReporter, JobShared};
+use crate::service::jobs::{spawn_runner, JobSpec, Registry};
 use crate::target;
 
 /// Plans larger than this are refused before parsing.
@@ -47,7 +47,7 @@ impl Installer {
     /// `aa{sv}`: device, model, size, removable, read_only, transport, in_use.
     async fn list_disks(&self) -> Result<Vec<HashMap<String, OwnedVariant>>, ForgeError> {
         let config = Arc::clone(&self.config);
-        let disks = tokio::task::spawn_blocking(move || crate::disks::list(&config))
+        let disks = tokio::task::spawn_blocking(move || crate::service::disks::list(&config))
             .await
             .map_err(|e| e.to_string())
             .and_then(|r| r);
@@ -65,7 +65,7 @@ impl Installer {
     /// `aa{sv}`: name, description, required, packages, download_size, installed_size.
     async fn list_package_groups(&self) -> Result<Vec<HashMap<String, OwnedVariant>>, ForgeError> {
         let config = Arc::clone(&self.config);
-        let groups = tokio::task::spawn_blocking(move || crate::groups::list(&config))
+        let groups = tokio::task::spawn_blocking(move || crate::service::groups::list(&config))
             .await
             .map_err(|e| e.to_string())
             .and_then(|r| r);

@@ -16,11 +16,11 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use zbus::message::Header;
 use zbus::object_server::SignalEmitter;
 
-use crate::auth::authorize;
 use crate::config::DaemonConfig;
 use crate::pipeline::context::CancelToken;
 use crate::pipeline::report::Mismatch;
 use crate::pipeline::{IntegrityDecision, Reporter};
+use crate::service::auth::authorize;
 
 /// The job's readable state; the properties are read from here.
 pub struct JobStatus {

@@ -1,5 +1,11 @@
-//! The D-Bus objects: the installer at `/org/intergenos/Forge1` and one job
-//! object per install.
+//! The D-Bus-facing half of the daemon (the binary's side of the
+//! library/binary seam): the installer object at `/org/intergenos/Forge1`,
+//! one job object per install, polkit authorization, the job registry and
+//! runner, and the unauthenticated listings (disks, package groups).
 
+pub mod auth;
+pub mod disks;
+pub mod groups;
 pub mod installer;
 pub mod job;
+pub mod jobs;
