@@ -8,6 +8,7 @@ pub mod dbus;
 pub mod error;
 pub mod i18n;
 pub mod install_io;
+pub mod layout;
 pub mod phase;
 pub mod plan;
 pub mod validate;
