@@ -1,4 +1,4 @@
-//! Fault injection through the real daemon (DESIGN.md invariant 6): for each
+//! Fault injection through the real daemon (docs/design.md invariant 6): for each
 //! of the 13 phases, a daemon configured with `test_fail_at_phase` runs
 //! `forgectl install` into a disk image; the install must fail, name that
 //! phase, and leave no mount, bind mount or loop device behind (the host's

@@ -1,5 +1,5 @@
 //! `forgectl disks`, `forgectl groups`, `forgectl install`: clients of the
-//! daemon over the system bus (DESIGN.md section 4a). `install` subscribes
+//! daemon over the system bus (docs/design.md section 4a). `install` subscribes
 //! to the job's signals before it calls `Install`, so no early progress is
 //! lost, prints live progress and warnings, asks for the override phrase on
 //! a terminal when verification fails, and exits 0 only on success.

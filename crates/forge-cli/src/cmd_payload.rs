@@ -1,5 +1,5 @@
 //! `forgectl payload build|verify|deploy`: the distributor's tool over the
-//! `forge-payload` library (DESIGN.md sections 4 and 4a). Owner: issue 3.
+//! `forge-payload` library (docs/design.md sections 4 and 4a). Owner: issue 3.
 //!
 //! Exit codes: 0 success; 1 the payload was refused (signature, integrity,
 //! confinement, a package failed); 2 bad input (unreadable keyring or

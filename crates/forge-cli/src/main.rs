@@ -1,5 +1,5 @@
 //! `forgectl`: FORGE's unprivileged command-line client (unattended installs,
-//! validation) and the distributor's payload tool (DESIGN.md section 4a).
+//! validation) and the distributor's payload tool (docs/design.md section 4a).
 //! Each command family lives in its own module.
 
 mod cmd_daemon;

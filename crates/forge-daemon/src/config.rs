@@ -1,6 +1,6 @@
 //! The daemon's root-owned configuration (`/etc/forge/forge-daemon.yaml`):
 //! the trust roots and the target policy. Nothing a caller sends can change
-//! these (DESIGN.md invariant 3).
+//! these (docs/design.md invariant 3).
 
 use std::path::{Path, PathBuf};
 

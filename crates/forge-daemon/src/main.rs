@@ -1,4 +1,4 @@
-//! `forge-daemon`: FORGE's privileged D-Bus service (DESIGN.md section 3).
+//! `forge-daemon`: FORGE's privileged D-Bus service (docs/design.md section 3).
 //! It owns `org.intergenos.Forge1` on the system bus, checks every
 //! privileged call with polkit, and runs one install at a time. Its trust
 //! roots come only from its root-owned configuration file. Logs go to

@@ -1,4 +1,4 @@
-//! Root-only undo tests (DESIGN.md invariant 6): whatever phase an install
+//! Root-only undo tests (docs/design.md invariant 6): whatever phase an install
 //! stops at, nothing it set up is left behind: no mount or bind mount in the
 //! job thread's namespace, none on the host, no loop device on the image.
 //!

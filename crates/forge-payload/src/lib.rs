@@ -1,4 +1,4 @@
-//! The pkm trust chain as a library (DESIGN.md section 4).
+//! The pkm trust chain as a library (docs/design.md section 4).
 //!
 //! - [`build::build_payload`]: manifest + index from `DIR/packages/`, signed
 //!   with sequoia when given a key file.

@@ -1,4 +1,4 @@
-//! D-Bus names and the client proxies of DESIGN.md section 3. The daemon
+//! D-Bus names and the client proxies of docs/design.md section 3. The daemon
 //! implements these interfaces; frontends talk through these proxies, so both
 //! sides share one definition.
 

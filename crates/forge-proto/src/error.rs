@@ -1,4 +1,4 @@
-//! The typed D-Bus errors of `org.intergenos.Forge1` (DESIGN.md section 3).
+//! The typed D-Bus errors of `org.intergenos.Forge1` (docs/design.md section 3).
 //! Both the daemon (which returns them) and clients (which match on them)
 //! use this one definition.
 

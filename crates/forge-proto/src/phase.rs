@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One phase of the install pipeline (DESIGN.md section 5).
+/// One phase of the install pipeline (docs/design.md section 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {

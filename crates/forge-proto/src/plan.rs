@@ -1,5 +1,5 @@
 //! `install.yaml` version 1: the declarative intent of an install
-//! (DESIGN.md section 2). Parsing is strict (unknown keys and a wrong
+//! (docs/design.md section 2). Parsing is strict (unknown keys and a wrong
 //! `version` are problems), and serialization is canonical: the same plan
 //! always yields the same bytes, whichever frontend wrote it.
 

@@ -26,7 +26,7 @@ fn parse_serialize_parse_serialize() {
 #[test]
 fn key_order_style_and_comments_do_not_matter() {
     let variants = [
-        // flow style, DESIGN.md's example
+        // flow style, docs/install-yaml.md's example
         "version: 1\nhostname: igos-desk\nlocale: en_US.UTF-8\n\
          keyboard: { layout: us, variant: \"\" }\ntimezone: Europe/Berlin\nboot: auto\n\
          filesystem: ext4\nuser: { name: alice, full_name: Alice Liddell, admin: true }\n\

@@ -1,4 +1,4 @@
-//! One module per install phase, named as DESIGN.md section 5 names them.
+//! One module per install phase, named as docs/design.md section 5 names them.
 //! Each exposes `run(&mut JobContext) -> Result<(), PhaseError>`; in a dry
 //! run (`ctx.dry_run`) a phase after verify only describes its operations.
 

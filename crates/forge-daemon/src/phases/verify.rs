@@ -1,4 +1,4 @@
-//! Phase `verify`: the security gate (DESIGN.md sections 4 and 5). Loads the
+//! Phase `verify`: the security gate (docs/design.md sections 4 and 5). Loads the
 //! keyring named by the daemon configuration, checks both detached
 //! signatures (manifest and index), resolves the plan's package groups, and
 //! hashes every archive that will be deployed (in parallel). Every result

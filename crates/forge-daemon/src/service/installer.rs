@@ -1,5 +1,5 @@
 //! `org.intergenos.Forge1.Installer` at `/org/intergenos/Forge1`
-//! (DESIGN.md section 3). Anyone may list disks and groups and validate a
+//! (docs/design.md section 3). Anyone may list disks and groups and validate a
 //! plan; `Install` needs the polkit install action. A refused or invalid
 //! `Install` changes nothing: no job object, nothing written.
 
