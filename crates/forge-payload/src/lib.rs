@@ -7,6 +7,8 @@
 //!   parsed; [`Payload::verify_archives`] hashes the archives in parallel.
 //! - [`deploy`]: extract and register packages into a root, confined,
 //!   re-hashing each archive while it streams.
+//! - `testkit` (cargo feature `testkit`, off by default): real keys,
+//!   signatures and archives for tests; never in a shipped binary.
 //!
 //! Typical use (the daemon's verify and packages phases):
 //!
@@ -31,6 +33,7 @@ mod keyring;
 mod payload;
 pub mod pkginfo;
 mod sigcheck;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use deploy::{deploy, DeployEvent, DeployReport, InstalledPackage, PKM_DB_DIR};
