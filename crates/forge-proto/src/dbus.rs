@@ -98,7 +98,7 @@ pub trait Job {
     #[zbus(signal)]
     fn integrity_failed(
         &self,
-        mismatches: Vec<(String, String, String)>,
+        mismatches: Vec<crate::wire::Mismatch>,
         phrase: String,
     ) -> zbus::Result<()>;
 
