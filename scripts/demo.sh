@@ -42,7 +42,9 @@ out="$target/forge-demo"
 mkdir -p "$out"
 
 echo "== building forge-gui, forge-daemon, forgectl and the demo environment"
-cargo build -p forge-gui -p forge-daemon -p forge-cli -p forge-tests --bins
+# forge-gui's `autopilot` feature also builds forge-gui-autopilot (the
+# wizard that drives itself, used when there is no display).
+cargo build -p forge-gui --features forge-gui/autopilot -p forge-daemon -p forge-cli -p forge-tests --bins
 echo "== compiling translations"
 bash scripts/compile-po.sh "$target/locale"
 export FORGE_LOCALEDIR="$target/locale"

@@ -18,6 +18,7 @@ use anyhow::{Context, Result};
 use daemon_common::*;
 use forge_tests::bus::repo_root;
 use forge_tests::daemon::built_binary;
+use forge_tests::skip::skip;
 
 fn atspi_skip() -> Option<String> {
     if let Some(why) = forge_tests::env::skip_reason() {
@@ -54,7 +55,7 @@ impl Drop for Gui {
 #[test]
 fn screen_reader_walk_by_accessible_names() -> Result<()> {
     if let Some(why) = atspi_skip() {
-        eprintln!("SKIP: {why}");
+        skip(why);
         return Ok(());
     }
     let payload = signed_payload()?;

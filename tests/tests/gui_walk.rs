@@ -14,8 +14,10 @@
 //!   with success and the accepted plan matches.
 //!
 //! Needs root, an X display (run under `xvfb-run -a`) and xdotool; the
-//! binaries must be built (`cargo build -p forge-gui -p forge-daemon`).
-//! Skips with a reason otherwise.
+//! binaries must be built (`cargo build -p forge-gui --features autopilot
+//! -p forge-daemon`: the walks run `forge-gui-autopilot`, the wizard with its
+//! test machinery, which the shipped `forge-gui` lacks). Skips with a reason
+//! otherwise (fails under `FORGE_TEST_STRICT=1`).
 
 mod daemon_common;
 
@@ -31,6 +33,8 @@ use forge_tests::env::ForgeEnv;
 use forge_tests::users::{self, TestUser};
 use serde_json::Value;
 
+/// The wizard built with its autopilot (feature `autopilot` of forge-gui).
+const GUI: &str = "forge-gui-autopilot";
 const WALK_TIMEOUT: Duration = Duration::from_secs(900);
 
 fn gui_skip() -> Option<String> {
@@ -44,8 +48,10 @@ fn gui_skip() -> Option<String> {
     if !matches!(xdotool, Ok(o) if o.status.success()) {
         return Some("xdotool is missing (scripts/setup-debian.sh installs it)".into());
     }
-    if let Err(e) = built_binary("forge-gui") {
-        return Some(format!("{e}"));
+    if built_binary(GUI).is_err() {
+        return Some(format!(
+            "{GUI} is not built; run `cargo build -p forge-gui --features autopilot`"
+        ));
     }
     None
 }
@@ -72,7 +78,7 @@ fn xauthority_for(dir: &Path) -> Result<Option<PathBuf>> {
 
 /// Runs the GUI as `user` with `script` (YAML) and returns its result JSON.
 fn walk(env: &ForgeEnv, user: &TestUser, script: &str, dir: &Path) -> Result<Value> {
-    let gui = built_binary("forge-gui")?;
+    let gui = built_binary(GUI)?;
     let result = dir.join("result.json");
     let script = format!("{script}result: {}\nquit: true\n", result.display());
     let script_path = dir.join("script.yaml");
@@ -176,7 +182,7 @@ fn check_accepted(env: &ForgeEnv, outcome: &Value) -> Result<()> {
 #[test]
 fn dry_run_walk_reaches_done_and_the_accepted_plan_matches() -> Result<()> {
     if let Some(why) = gui_skip() {
-        eprintln!("SKIP: {why}");
+        skip(why);
         return Ok(());
     }
     let payload = signed_payload()?;
@@ -216,7 +222,7 @@ fn dry_run_walk_reaches_done_and_the_accepted_plan_matches() -> Result<()> {
 #[test]
 fn tampered_payload_walk_refuses_paste_and_continues_on_typing() -> Result<()> {
     if let Some(why) = gui_skip() {
-        eprintln!("SKIP: {why}");
+        skip(why);
         return Ok(());
     }
     let payload = signed_payload()?;
@@ -243,13 +249,15 @@ fn tampered_payload_walk_refuses_paste_and_continues_on_typing() -> Result<()> {
 #[test]
 fn real_install_walk_into_a_disk_image_reaches_done() -> Result<()> {
     if let Some(why) = gui_skip() {
-        eprintln!("SKIP: {why}");
+        skip(why);
         return Ok(());
     }
     let boot = match forge_tests::test_payload::try_boot_payload() {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("SKIP: the boot test payload cannot be built here: {e:#}");
+            skip(&format!(
+                "the boot test payload cannot be built here: {e:#}"
+            ));
             return Ok(());
         }
     };

@@ -3,17 +3,23 @@
 //! and `install_io` to the daemon over the system bus; polkit asks for the
 //! password. It never writes a disk itself.
 //!
-//! Environment: `FORGE_LOCALEDIR` (compiled catalogs), `FORGE_GUI_BENCH=1`
-//! (print time to first frame and resident memory, then exit),
-//! `FORGE_GUI_AUTOPILOT=FILE` (test/demo driver, see `autopilot.rs`).
+//! Environment: `FORGE_LOCALEDIR` (compiled catalogs). Built with the
+//! `autopilot` feature (tests, demo, benchmarks; never the shipped binary,
+//! which is built without it) also `FORGE_GUI_BENCH=1` (print time to first
+//! frame and resident memory, then exit) and `FORGE_GUI_AUTOPILOT=FILE`
+//! (test/demo driver, see `autopilot.rs`).
 
 pub mod a11y;
+#[cfg(feature = "autopilot")]
 pub mod autopilot;
+#[cfg(feature = "autopilot")]
 pub mod bench;
 pub mod client;
+pub mod install_flow;
 pub mod langnames;
 pub mod model;
 pub mod screens;
+#[cfg(feature = "autopilot")]
 pub mod shot;
 pub mod state;
 pub mod util;
@@ -47,7 +53,13 @@ pub fn init() -> Result<(), String> {
     gio::resources_register_include!("forge-gui.gresource").map_err(|e| e.to_string())?;
     gtk::init().map_err(|e| e.to_string())?;
     adw::init().map_err(|e| e.to_string())?;
-    // The catalog's own direction: Arabic (and any RTL language) flips.
+    apply_direction_and_style();
+    Ok(())
+}
+
+/// The catalog's own direction (Arabic, and any RTL language, flips) and
+/// the application's style sheet on the default display.
+fn apply_direction_and_style() {
     let dir = if forge_proto::i18n::tr("default:LTR") == "default:RTL" {
         gtk::TextDirection::Rtl
     } else {
@@ -63,11 +75,11 @@ pub fn init() -> Result<(), String> {
             gtk::STYLE_PROVIDER_PRIORITY_APPLICATION,
         );
     }
-    Ok(())
 }
 
 /// Runs the application; the exit code of the main loop.
 pub fn run() -> std::process::ExitCode {
+    #[cfg(feature = "autopilot")]
     let bench = bench::Bench::start_if_requested();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -88,23 +100,7 @@ pub fn run() -> std::process::ExitCode {
         .application_id(APP_ID)
         .flags(gio::ApplicationFlags::NON_UNIQUE)
         .build();
-    app.connect_startup(|_| {
-        let dir = if forge_proto::i18n::tr("default:LTR") == "default:RTL" {
-            gtk::TextDirection::Rtl
-        } else {
-            gtk::TextDirection::Ltr
-        };
-        gtk::Widget::set_default_direction(dir);
-        if let Some(display) = gdk::Display::default() {
-            let css = gtk::CssProvider::new();
-            css.load_from_resource("/org/intergenos/Forge/style.css");
-            gtk::style_context_add_provider_for_display(
-                &display,
-                &css,
-                gtk::STYLE_PROVIDER_PRIORITY_APPLICATION,
-            );
-        }
-    });
+    app.connect_startup(|_| apply_direction_and_style());
     app.connect_activate(move |app| {
         let client = match client::Client::new() {
             Ok(c) => Some(Rc::new(c)),
@@ -113,6 +109,7 @@ pub fn run() -> std::process::ExitCode {
                 None
             }
         };
+        #[cfg(feature = "autopilot")]
         if let Some(b) = bench.as_ref().filter(|b| b.baseline) {
             // The toolkit alone: an empty libadwaita window, for comparison.
             let w = adw::ApplicationWindow::builder()
@@ -126,10 +123,13 @@ pub fn run() -> std::process::ExitCode {
         }
         let state = state::ForgeState::from_system();
         let window = window::ForgeWindow::new(app, &state, client);
-        if let Some(b) = &bench {
-            b.attach(&window, app);
+        #[cfg(feature = "autopilot")]
+        {
+            if let Some(b) = &bench {
+                b.attach(&window, app);
+            }
+            autopilot::start_if_requested(&window);
         }
-        autopilot::start_if_requested(&window);
         GtkWindowExt::present(&window);
     });
     let code = app.run_with_args::<&str>(&[]);

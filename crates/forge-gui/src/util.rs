@@ -1,12 +1,11 @@
 //! Small pure helpers the screens share: sizes, password strength, name
-//! suggestions, disk-space requirement and boot-mode detection.
+//! suggestions, the installed size of chosen groups. (Disk-layout facts,
+//! required bytes and boot-mode detection are `forge_proto::layout`'s.)
 
 use forge_proto::i18n::tr;
 use forge_proto::BootMode;
 
 use crate::model::{DiskInfo, GroupInfo};
-
-const MIB: u64 = 1024 * 1024;
 
 /// Fills a translated plural message (from `ngettext`, written at the call
 /// site so xgettext finds both forms): `{count}` becomes `n`, and each
@@ -24,34 +23,14 @@ pub fn format_size(bytes: u64) -> String {
     gtk::glib::format_size(bytes).to_string()
 }
 
-/// Bytes a disk must have for these groups. The same estimate as the
-/// daemon's validate phase (`required_bytes` there, the authority): the
-/// partition table, the ESP (512 MiB) or BIOS boot partition (1 MiB), and a
-/// root of the packages plus an eighth plus 64 MiB, at least what the file
-/// system can be made with.
-pub fn required_bytes(
-    groups: &[GroupInfo],
-    selected: &[String],
-    boot: BootMode,
-    fs: forge_proto::Filesystem,
-) -> u64 {
-    let installed: u64 = groups
+/// Installed bytes of the selected groups (what `forge_proto::layout::
+/// required_bytes` sizes the root from).
+pub fn installed_bytes(groups: &[GroupInfo], selected: &[String]) -> u64 {
+    groups
         .iter()
         .filter(|g| selected.iter().any(|s| s == &g.name))
         .map(|g| g.installed_size)
-        .sum();
-    let boot_part = if boot == BootMode::Bios {
-        MIB
-    } else {
-        512 * MIB
-    };
-    let fs_min = match fs {
-        forge_proto::Filesystem::Xfs => 300 * MIB,
-        forge_proto::Filesystem::Btrfs => 128 * MIB,
-        forge_proto::Filesystem::Ext4 => 32 * MIB,
-    };
-    let root = (installed + installed / 8 + 64 * MIB).max(fs_min);
-    4 * MIB + boot_part + root
+        .sum()
 }
 
 /// Why this disk cannot be chosen, or None when it can.
@@ -127,15 +106,6 @@ pub fn suggest_hostname(user_name: &str) -> String {
         "intergenos".to_string()
     } else {
         format!("{user_name}-pc")
-    }
-}
-
-/// Boot mode of the live system: EFI when firmware variables are exposed.
-pub fn detect_boot_mode() -> BootMode {
-    if std::path::Path::new("/sys/firmware/efi").exists() {
-        BootMode::Efi
-    } else {
-        BootMode::Bios
     }
 }
 

@@ -1,8 +1,8 @@
-//! The installer window: one `GtkStack` pager holding the eight screens,
-//! `win.next-page` / `win.previous-page` actions (Next enabled only when the
-//! current screen is complete), and the install flow: Install on the confirm
-//! screen -> progress (job events) -> integrity dialog if the daemon asks ->
-//! done. All D-Bus calls are awaited from `glib::spawn_future_local`.
+//! The installer window: the pager. One `GtkStack` holds the wizard's steps
+//! (every one a [`ForgeStep`], in the order of [`STEPS`]) and the progress
+//! and done screens; `win.next-page` / `win.previous-page` move through the
+//! steps (Next enabled only while the current step is complete). What
+//! happens after Install is the install flow (`install_flow.rs`).
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
@@ -14,26 +14,34 @@ use gtk::{gio, glib};
 use forge_proto::i18n::{tr, trf};
 
 use crate::client::{Client, ClientError};
-use crate::model::JobEvent;
+use crate::install_flow::InstallFlow;
 use crate::screens::confirm::ConfirmPage;
 use crate::screens::disk::DiskPage;
-use crate::screens::done::DonePage;
-use crate::screens::integrity_dialog::IntegrityDialog;
 use crate::screens::keyboard_locale::KeyboardLocalePage;
 use crate::screens::packages::PackagesPage;
-use crate::screens::progress::ProgressPage;
 use crate::screens::user::UserPage;
 use crate::screens::welcome::WelcomePage;
+use crate::screens::{ForgeStep, ForgeStepExt};
 use crate::state::ForgeState;
 
-/// Names of the wizard steps in order (the stack child names).
-pub const STEPS: [&str; 6] = [
-    "welcome",
-    "keyboard_locale",
-    "disk",
-    "user",
-    "packages",
-    "confirm",
+/// Builds one step's page for the window over the state.
+type BuildStep = fn(&ForgeWindow, &ForgeState) -> ForgeStep;
+
+/// The wizard's steps in order: stack child name and how the page is built.
+/// The only place that knows the order.
+pub const STEPS: [(&str, BuildStep); 6] = [
+    ("welcome", |_, s| WelcomePage::new(s).upcast()),
+    ("keyboard_locale", |_, s| {
+        KeyboardLocalePage::new(s).upcast()
+    }),
+    ("disk", |_, s| DiskPage::new(s).upcast()),
+    ("user", |_, s| UserPage::new(s).upcast()),
+    ("packages", |_, s| PackagesPage::new(s).upcast()),
+    ("confirm", |w, s| {
+        let confirm = ConfirmPage::new(s);
+        w.flow().attach_confirm(w, &confirm);
+        confirm.upcast()
+    }),
 ];
 
 mod imp {
@@ -54,16 +62,10 @@ mod imp {
         pub toasts: TemplateChild<adw::ToastOverlay>,
         pub state: OnceCell<ForgeState>,
         pub client: OnceCell<Option<Rc<Client>>>,
-        pub steps: RefCell<Vec<gtk::Widget>>,
+        /// The steps built so far, in [`STEPS`] order.
+        pub steps: RefCell<Vec<ForgeStep>>,
         pub index: Cell<usize>,
-        pub confirm: OnceCell<ConfirmPage>,
-        pub disk: OnceCell<DiskPage>,
-        pub progress: OnceCell<ProgressPage>,
-        pub done: OnceCell<DonePage>,
-        pub job: RefCell<Option<String>>,
-        pub dialog: RefCell<Option<IntegrityDialog>>,
-        /// A ListDisks failure that arrived before the disk screen existed.
-        pub disk_error: RefCell<Option<ClientError>>,
+        pub flow: InstallFlow,
     }
 
     #[glib::object_subclass]
@@ -106,6 +108,7 @@ impl ForgeWindow {
     }
 
     /// Without an application (UI tests).
+    #[cfg(feature = "autopilot")]
     pub fn new_standalone(state: &ForgeState) -> Self {
         let w: ForgeWindow = glib::Object::new();
         w.setup(state, None);
@@ -116,86 +119,54 @@ impl ForgeWindow {
         let imp = self.imp();
         let _ = imp.state.set(state.clone());
         let _ = imp.client.set(client);
-        // Only the welcome screen is built before the first frame; the
-        // others (system lists, iso-codes names) follow when idle.
-        let welcome = WelcomePage::new(state);
-        self.add_step(welcome.upcast());
+        // Only the first step is built before the first frame; the others
+        // (system lists, iso-codes names) follow when idle.
+        self.add_next_step();
         crate::a11y::name_controls(&*imp.back_button);
         crate::a11y::name_controls(&*imp.next_button);
         self.show_index(0);
         self.load_daemon_data();
-        let w = self.downgrade();
-        glib::idle_add_local_full(glib::Priority::LOW, move || {
-            if let Some(w) = w.upgrade() {
-                w.ensure_pages();
-            }
-            glib::ControlFlow::Break
-        });
+        glib::idle_add_local_full(
+            glib::Priority::LOW,
+            glib::clone!(
+                #[weak(rename_to = w)]
+                self,
+                #[upgrade_or]
+                glib::ControlFlow::Break,
+                move || {
+                    w.ensure_pages();
+                    glib::ControlFlow::Break
+                }
+            ),
+        );
     }
 
-    fn add_step(&self, page: gtk::Widget) {
-        crate::a11y::name_controls(&page);
+    /// Builds the next step of [`STEPS`] and adds it to the pager.
+    fn add_next_step(&self) {
         let imp = self.imp();
         let i = imp.steps.borrow().len();
-        imp.pager.add_named(&page, Some(STEPS[i]));
-        let w = self.downgrade();
-        page.connect_notify_local(Some("complete"), move |_, _| {
-            if let Some(w) = w.upgrade() {
-                w.update_nav();
-            }
-        });
+        let (name, build) = STEPS[i];
+        let page = build(self, &self.state());
+        crate::a11y::name_controls(&page);
+        imp.pager.add_named(&page, Some(name));
+        page.connect_complete_notify(glib::clone!(
+            #[weak(rename_to = w)]
+            self,
+            move |_| w.update_nav()
+        ));
         imp.steps.borrow_mut().push(page);
     }
 
-    /// Builds the screens after the welcome screen (once).
+    /// Builds the steps after the first and the install flow's screens
+    /// (once).
     pub fn ensure_pages(&self) {
-        let imp = self.imp();
-        if imp.steps.borrow().len() == STEPS.len() {
+        if self.imp().steps.borrow().len() == STEPS.len() {
             return;
         }
-        let state = self.state();
-        let kl = KeyboardLocalePage::new(&state);
-        let disk = DiskPage::new(&state);
-        let user = UserPage::new(&state);
-        let packages = PackagesPage::new(&state);
-        let confirm = ConfirmPage::new(&state);
-        for page in [
-            kl.upcast::<gtk::Widget>(),
-            disk.clone().upcast(),
-            user.upcast(),
-            packages.upcast(),
-            confirm.clone().upcast(),
-        ] {
-            self.add_step(page);
+        while self.imp().steps.borrow().len() < STEPS.len() {
+            self.add_next_step();
         }
-        let progress = ProgressPage::new();
-        let done = DonePage::new();
-        imp.pager.add_named(&progress, Some("progress"));
-        imp.pager.add_named(&done, Some("done"));
-        crate::a11y::name_controls(&progress);
-        crate::a11y::name_controls(&done);
-
-        let w = self.downgrade();
-        confirm.connect_install_requested(move || {
-            if let Some(w) = w.upgrade() {
-                w.start_install();
-            }
-        });
-        let w = self.downgrade();
-        progress.connect_cancel_requested(move || {
-            if let Some(w) = w.upgrade() {
-                w.cancel_job();
-            }
-        });
-        let _ = imp.confirm.set(confirm);
-        let _ = imp.disk.set(disk);
-        let _ = imp.progress.set(progress);
-        let _ = imp.done.set(done);
-        if let Some(e) = imp.disk_error.borrow_mut().take() {
-            if let Some(p) = imp.disk.get() {
-                p.set_load_error(&e);
-            }
-        }
+        self.flow().add_screens(self, &self.imp().pager);
         self.update_nav();
     }
 
@@ -203,28 +174,12 @@ impl ForgeWindow {
         self.imp().state.get().cloned().unwrap_or_default()
     }
 
-    fn client(&self) -> Option<Rc<Client>> {
+    pub(crate) fn client(&self) -> Option<Rc<Client>> {
         self.imp().client.get().cloned().flatten()
     }
 
-    /// The page widget of a step or screen name.
-    pub fn page(&self, name: &str) -> Option<gtk::Widget> {
-        self.ensure_pages();
-        self.imp().pager.child_by_name(name)
-    }
-
-    pub fn progress_page(&self) -> Option<ProgressPage> {
-        self.ensure_pages();
-        self.imp().progress.get().cloned()
-    }
-
-    pub fn done_page(&self) -> Option<DonePage> {
-        self.ensure_pages();
-        self.imp().done.get().cloned()
-    }
-
-    pub fn integrity_dialog(&self) -> Option<IntegrityDialog> {
-        self.imp().dialog.borrow().clone()
+    pub(crate) fn flow(&self) -> &InstallFlow {
+        &self.imp().flow
     }
 
     /// Name of the visible screen.
@@ -236,14 +191,18 @@ impl ForgeWindow {
             .unwrap_or_default()
     }
 
+    /// Whether a wizard step (not progress or done) is showing.
+    fn in_wizard(&self) -> bool {
+        let screen = self.current_screen();
+        STEPS.iter().any(|(name, _)| *name == screen)
+    }
+
     fn show_index(&self, i: usize) {
         let imp = self.imp();
         imp.index.set(i);
         let page = imp.steps.borrow().get(i).cloned();
         if let Some(page) = page {
-            if let Some(c) = page.downcast_ref::<ConfirmPage>() {
-                c.refresh();
-            }
+            page.enter();
             imp.pager.set_visible_child(&page);
         }
         imp.window_title.set_subtitle(&trf(
@@ -259,12 +218,10 @@ impl ForgeWindow {
     /// Next is enabled only when the current step says it is complete.
     pub fn update_nav(&self) {
         let imp = self.imp();
-        let screen = self.current_screen();
-        let in_wizard = STEPS.contains(&screen.as_str());
+        let in_wizard = self.in_wizard();
         let i = imp.index.get();
-        let complete = self.step_complete();
         let has_next = in_wizard && i + 1 < STEPS.len();
-        self.action_set_enabled("win.next-page", has_next && complete);
+        self.action_set_enabled("win.next-page", has_next && self.step_complete());
         self.action_set_enabled("win.previous-page", in_wizard && i > 0);
         imp.next_button.set_visible(has_next);
         imp.back_button.set_visible(in_wizard && i > 0);
@@ -273,14 +230,12 @@ impl ForgeWindow {
     /// Whether the visible step may be left forward (what enables Next).
     fn step_complete(&self) -> bool {
         let imp = self.imp();
-        let screen = self.current_screen();
-        STEPS.contains(&screen.as_str())
+        self.in_wizard()
             && imp
                 .steps
                 .borrow()
                 .get(imp.index.get())
-                .map(|p| p.property::<bool>("complete"))
-                .unwrap_or(false)
+                .is_some_and(|p| p.complete())
     }
 
     pub fn go_next(&self) {
@@ -293,7 +248,7 @@ impl ForgeWindow {
 
     pub fn go_back(&self) {
         let i = self.imp().index.get();
-        if STEPS.contains(&self.current_screen().as_str()) && i > 0 {
+        if self.in_wizard() && i > 0 {
             self.show_index(i - 1);
         }
     }
@@ -304,75 +259,28 @@ impl ForgeWindow {
         self.imp().toasts.add_toast(adw::Toast::new(&e.message));
     }
 
-    /// Fetches release, disks and groups from the daemon without blocking.
+    /// Fetches disks and groups from the daemon without blocking.
     fn load_daemon_data(&self) {
         let Some(client) = self.client() else {
             return;
         };
-        let w = self.downgrade();
-        glib::spawn_future_local(async move {
-            let disks = client.list_disks().await;
-            let groups = client.list_package_groups().await;
-            let Some(w) = w.upgrade() else { return };
-            let state = w.state();
-            match groups {
-                Ok(g) => state.set_groups(g),
-                Err(e) => w.toast_error(&e),
-            }
-            match disks {
-                Ok(d) => state.set_disks(d),
-                Err(e) => match w.imp().disk.get() {
-                    Some(p) => p.set_load_error(&e),
-                    None => *w.imp().disk_error.borrow_mut() = Some(e),
-                },
-            }
-        });
-    }
-
-    /// Install pressed on the confirm screen.
-    pub fn start_install(&self) {
-        let Some(confirm) = self.imp().confirm.get().cloned() else {
-            return;
-        };
-        let Some(client) = self.client() else {
-            confirm.show_error(&ClientError {
-                message: tr("The installer service is not running."),
-                detail: String::from("no D-Bus client in this window"),
-            });
-            return;
-        };
         let state = self.state();
-        let yaml = state.plan().to_canonical_yaml();
-        let io = state.io();
-        confirm.set_busy(true);
-        let w = self.downgrade();
-        glib::spawn_future_local(async move {
-            let res = client.install(yaml, io).await;
-            let Some(w) = w.upgrade() else { return };
-            confirm.set_busy(false);
-            match res {
-                Err(e) => {
-                    tracing::warn!("Install failed: {}", e.detail);
-                    confirm.show_error(&e);
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = w)]
+            self,
+            async move {
+                let disks = client.list_disks().await;
+                let groups = client.list_package_groups().await;
+                match groups {
+                    Ok(g) => state.set_groups(g),
+                    Err(e) => w.toast_error(&e),
                 }
-                Ok(mut job) => {
-                    *w.imp().job.borrow_mut() = Some(job.path.clone());
-                    w.show_screen("progress");
-                    while let Some(ev) = job.events.recv().await {
-                        w.handle_event(ev);
-                    }
+                match disks {
+                    Ok(d) => state.set_disks(d),
+                    Err(e) => state.set_disk_error(e),
                 }
             }
-        });
-    }
-
-    /// Shows step `name` without checking the steps before it (tests and
-    /// screenshots; people move with Next and Back).
-    pub fn jump_to_step(&self, name: &str) {
-        self.ensure_pages();
-        if let Some(i) = STEPS.iter().position(|s| *s == name) {
-            self.show_index(i);
-        }
+        ));
     }
 
     /// Shows a non-step screen (progress, done).
@@ -388,90 +296,44 @@ impl ForgeWindow {
         self.update_nav();
     }
 
-    /// Routes one job event to the screens.
-    pub fn handle_event(&self, ev: JobEvent) {
+    /// Routes one job event to the install flow (progress, the integrity
+    /// dialog, done).
+    pub fn handle_event(&self, ev: crate::model::JobEvent) {
         self.ensure_pages();
-        let imp = self.imp();
-        if let Some(p) = imp.progress.get() {
-            p.handle_event(&ev);
+        InstallFlow::handle_event(self, ev);
+    }
+}
+
+/// Reaching into the window from the UI tests and the autopilot (feature
+/// `autopilot`).
+#[cfg(feature = "autopilot")]
+impl ForgeWindow {
+    /// The page widget of a step or screen name.
+    pub fn page(&self, name: &str) -> Option<gtk::Widget> {
+        self.ensure_pages();
+        self.imp().pager.child_by_name(name)
+    }
+
+    pub fn progress_page(&self) -> Option<crate::screens::progress::ProgressPage> {
+        self.ensure_pages();
+        self.flow().progress()
+    }
+
+    pub fn done_page(&self) -> Option<crate::screens::done::DonePage> {
+        self.ensure_pages();
+        self.flow().done()
+    }
+
+    pub fn integrity_dialog(&self) -> Option<crate::screens::integrity_dialog::IntegrityDialog> {
+        self.flow().dialog()
+    }
+
+    /// Shows step `name` without checking the steps before it (tests and
+    /// screenshots; people move with Next and Back).
+    pub fn jump_to_step(&self, name: &str) {
+        self.ensure_pages();
+        if let Some(i) = STEPS.iter().position(|(s, _)| *s == name) {
+            self.show_index(i);
         }
-        match ev {
-            JobEvent::IntegrityFailed(mismatches, phrase) => {
-                self.open_integrity_dialog(mismatches, phrase);
-            }
-            JobEvent::Finished {
-                success,
-                phase_completed,
-                error,
-                warnings,
-            } => {
-                if let Some(d) = imp.dialog.borrow_mut().take() {
-                    d.close();
-                }
-                let image = std::path::Path::new(&self.state().choices().disk).is_file();
-                if let Some(d) = imp.done.get() {
-                    d.show_result(success, &phase_completed, &error, &warnings, image);
-                }
-                self.show_screen("done");
-            }
-            _ => {}
-        }
-    }
-
-    fn open_integrity_dialog(&self, mismatches: Vec<(String, String, String)>, phrase: String) {
-        let dialog = IntegrityDialog::new(self, &mismatches, &phrase);
-        let w = self.downgrade();
-        dialog.connect_override(move |typed| {
-            if let Some(w) = w.upgrade() {
-                w.override_integrity(typed);
-            }
-        });
-        let w = self.downgrade();
-        dialog.connect_stop(move || {
-            if let Some(w) = w.upgrade() {
-                w.cancel_job();
-            }
-        });
-        dialog.present();
-        *self.imp().dialog.borrow_mut() = Some(dialog);
-    }
-
-    fn override_integrity(&self, phrase: String) {
-        let (Some(client), Some(job)) = (self.client(), self.imp().job.borrow().clone()) else {
-            return;
-        };
-        let w = self.downgrade();
-        glib::spawn_future_local(async move {
-            let res = client.override_integrity(job, phrase).await;
-            let Some(w) = w.upgrade() else { return };
-            let dialog = w.imp().dialog.borrow().clone();
-            match res {
-                Ok(()) => {
-                    if let Some(d) = w.imp().dialog.borrow_mut().take() {
-                        d.close();
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!("OverrideIntegrity: {}", e.detail);
-                    if let Some(d) = dialog {
-                        d.show_error(&e.message);
-                    }
-                }
-            }
-        });
-    }
-
-    fn cancel_job(&self) {
-        let (Some(client), Some(job)) = (self.client(), self.imp().job.borrow().clone()) else {
-            return;
-        };
-        let w = self.downgrade();
-        glib::spawn_future_local(async move {
-            if let Err(e) = client.cancel(job).await {
-                if let Some(w) = w.upgrade() {
-                    w.toast_error(&e);
-                }
-            }
-        });
     }
 }

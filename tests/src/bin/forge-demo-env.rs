@@ -4,7 +4,8 @@
 //! made on the spot and image targets allowed), creates a 2 GiB disk-image
 //! file, and opens `forge-gui` on the current display as an unprivileged
 //! demo user in the allowed group. With `--autopilot DIR` the wizard drives
-//! itself (a screenshot per screen into DIR). When the GUI closes, the
+//! itself (`forge-gui-autopilot`, the build with forge-gui's `autopilot`
+//! feature; a screenshot per screen into DIR). When the GUI closes, the
 //! image is copied to `--out DIR` and the QEMU command to boot it printed.
 //! Everything else is torn down on exit.
 //!
@@ -64,7 +65,12 @@ fn run() -> Result<()> {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         bail!("no display; scripts/demo.sh runs this under xvfb-run when there is none");
     }
-    let gui = built_binary("forge-gui")?;
+    // The autopilot lives only in the test build of the wizard.
+    let gui = built_binary(if args.autopilot.is_some() {
+        "forge-gui-autopilot"
+    } else {
+        "forge-gui"
+    })?;
     std::fs::create_dir_all(&args.out)?;
     let out = args.out.canonicalize()?;
 

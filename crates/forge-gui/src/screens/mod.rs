@@ -1,6 +1,6 @@
 //! The wizard's screens, one module (folder) each, every screen one GObject
-//! type with its `.ui` template beside it. Every step page has a boolean
-//! `complete` property that the window uses to enable Next.
+//! type with its `.ui` template beside it. Every step page implements
+//! [`ForgeStep`] (`complete`, which enables Next, and `enter()`).
 
 pub mod confirm;
 pub mod disk;
@@ -10,5 +10,8 @@ pub mod keyboard_locale;
 pub mod packages;
 pub mod problem_label;
 pub mod progress;
+pub mod step;
 pub mod user;
 pub mod welcome;
+
+pub use step::{ForgeStep, ForgeStepExt, ForgeStepImpl};

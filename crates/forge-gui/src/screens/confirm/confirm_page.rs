@@ -15,15 +15,18 @@ use crate::client::ClientError;
 use crate::state::ForgeState;
 use crate::util;
 
+use crate::screens::{ForgeStep, ForgeStepExt};
+
 mod imp {
     use super::*;
+    use crate::screens::step::ForgeStepImpl;
     use std::sync::OnceLock;
 
     #[derive(Default, gtk::CompositeTemplate, glib::Properties)]
     #[template(resource = "/org/intergenos/Forge/screens/confirm/confirm_page.ui")]
     #[properties(wrapper_type = super::ConfirmPage)]
     pub struct ConfirmPage {
-        #[property(get)]
+        #[property(get, override_interface = ForgeStep)]
         pub complete: Cell<bool>,
         #[template_child]
         pub language_row: TemplateChild<adw::ActionRow>,
@@ -66,9 +69,11 @@ mod imp {
         const NAME: &'static str = "ForgeConfirmPage";
         type Type = super::ConfirmPage;
         type ParentType = adw::Bin;
+        type Interfaces = (ForgeStep,);
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
+            klass.bind_template_instance_callbacks();
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -85,37 +90,47 @@ mod imp {
     }
     impl WidgetImpl for ConfirmPage {}
     impl BinImpl for ConfirmPage {}
+    impl ForgeStepImpl for ConfirmPage {
+        /// The summary is filled when the step is shown.
+        fn enter(&self) {
+            self.obj().refresh();
+        }
+    }
 }
 
 glib::wrapper! {
     pub struct ConfirmPage(ObjectSubclass<imp::ConfirmPage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget, ForgeStep;
+}
+
+#[gtk::template_callbacks]
+impl ConfirmPage {
+    #[template_callback]
+    fn install_clicked(&self) {
+        self.emit_by_name::<()>("install-requested", &[]);
+    }
+
+    #[template_callback]
+    fn dry_run_toggled(&self) {
+        let on = self.imp().dry_run_switch.is_active();
+        if let Some(s) = self.imp().state.get() {
+            s.update(|c| c.dry_run = on);
+        }
+    }
 }
 
 impl ConfirmPage {
     pub fn new(state: &ForgeState) -> Self {
         let p: ConfirmPage = glib::Object::new();
         let _ = p.imp().state.set(state.clone());
-        let w = p.downgrade();
-        p.imp().install_button.connect_clicked(move |_| {
-            if let Some(p) = w.upgrade() {
-                p.emit_by_name::<()>("install-requested", &[]);
-            }
-        });
-        let w = p.downgrade();
-        p.imp().dry_run_switch.connect_active_notify(move |s| {
-            if let Some(p) = w.upgrade() {
-                let on = s.is_active();
-                p.state().update(|c| c.dry_run = on);
-            }
-        });
-        let w = p.downgrade();
-        state.connect_changed(move |_| {
-            if let Some(p) = w.upgrade() {
+        state.connect_changed(glib::clone!(
+            #[weak]
+            p,
+            move |_| {
                 p.refresh();
             }
-        });
+        ));
         p.refresh();
         p
     }
@@ -260,9 +275,11 @@ impl ConfirmPage {
         imp.error_details.set_visible(!e.detail.is_empty());
         crate::a11y::set_label(&*imp.error_label, &e.message);
     }
+}
 
-    // --- driving the screen (tests, autopilot) ---
-
+/// Driving the screen from the UI tests and the autopilot (feature `autopilot`).
+#[cfg(feature = "autopilot")]
+impl ConfirmPage {
     pub fn install_button(&self) -> gtk::Button {
         self.imp().install_button.get()
     }

@@ -23,14 +23,17 @@ use crate::util;
 const BOOT_MODES: [BootMode; 3] = [BootMode::Auto, BootMode::Efi, BootMode::Bios];
 const FILESYSTEMS: [Filesystem; 3] = [Filesystem::Ext4, Filesystem::Xfs, Filesystem::Btrfs];
 
+use crate::screens::{ForgeStep, ForgeStepExt};
+
 mod imp {
     use super::*;
+    use crate::screens::step::ForgeStepImpl;
 
     #[derive(Default, gtk::CompositeTemplate, glib::Properties)]
     #[template(resource = "/org/intergenos/Forge/screens/disk/disk_page.ui")]
     #[properties(wrapper_type = super::DiskPage)]
     pub struct DiskPage {
-        #[property(get)]
+        #[property(get, override_interface = ForgeStep)]
         pub complete: Cell<bool>,
         #[template_child]
         pub disk_list: TemplateChild<gtk::ListBox>,
@@ -65,6 +68,7 @@ mod imp {
         const NAME: &'static str = "ForgeDiskPage";
         type Type = super::DiskPage;
         type ParentType = adw::Bin;
+        type Interfaces = (ForgeStep,);
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -79,12 +83,13 @@ mod imp {
     impl ObjectImpl for DiskPage {}
     impl WidgetImpl for DiskPage {}
     impl BinImpl for DiskPage {}
+    impl ForgeStepImpl for DiskPage {}
 }
 
 glib::wrapper! {
     pub struct DiskPage(ObjectSubclass<imp::DiskPage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget, ForgeStep;
 }
 
 impl DiskPage {
@@ -93,24 +98,27 @@ impl DiskPage {
         let _ = p.imp().state.set(state.clone());
         p.setup_combos();
         p.rebuild();
-        let w = p.downgrade();
-        state.connect_disks_changed(move |_| {
-            if let Some(p) = w.upgrade() {
+        state.connect_disks_changed(glib::clone!(
+            #[weak]
+            p,
+            move |_| {
                 p.rebuild();
             }
-        });
-        let w = p.downgrade();
-        state.connect_groups_changed(move |_| {
-            if let Some(p) = w.upgrade() {
+        ));
+        state.connect_groups_changed(glib::clone!(
+            #[weak]
+            p,
+            move |_| {
                 p.rebuild();
             }
-        });
-        let w = p.downgrade();
-        state.connect_changed(move |_| {
-            if let Some(p) = w.upgrade() {
+        ));
+        state.connect_changed(glib::clone!(
+            #[weak]
+            p,
+            move |_| {
                 p.refresh();
             }
-        });
+        ));
         p.refresh();
         p
     }
@@ -146,26 +154,28 @@ impl DiskPage {
             .set_selected(BOOT_MODES.iter().position(|b| *b == boot).unwrap_or(0) as u32);
         imp.fs_combo
             .set_selected(FILESYSTEMS.iter().position(|f| *f == fs).unwrap_or(0) as u32);
-        let w = self.downgrade();
-        imp.boot_combo.connect_selected_notify(move |c| {
-            if let Some(p) = w.upgrade() {
+        imp.boot_combo.connect_selected_notify(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |c| {
                 let mode = BOOT_MODES
                     .get(c.selected() as usize)
                     .copied()
                     .unwrap_or_default();
                 p.state().update(|ch| ch.boot = mode);
             }
-        });
-        let w = self.downgrade();
-        imp.fs_combo.connect_selected_notify(move |c| {
-            if let Some(p) = w.upgrade() {
+        ));
+        imp.fs_combo.connect_selected_notify(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |c| {
                 let fs = FILESYSTEMS
                     .get(c.selected() as usize)
                     .copied()
                     .unwrap_or_default();
                 p.state().update(|ch| ch.filesystem = fs);
             }
-        });
+        ));
     }
 
     /// Rebuilds the disk rows from the state's disk list.
@@ -176,6 +186,9 @@ impl DiskPage {
         }
         imp.rows.borrow_mut().clear();
         let state = self.state();
+        if let Some(e) = state.disk_error() {
+            self.show_load_error(&e);
+        }
         let disks = state.disks();
         let required = state.required_bytes();
         let chosen = state.choices().disk.clone();
@@ -279,7 +292,7 @@ impl DiskPage {
     }
 
     /// Shows why the disks could not be listed (short message + details).
-    pub fn set_load_error(&self, e: &ClientError) {
+    fn show_load_error(&self, e: &ClientError) {
         let imp = self.imp();
         imp.error_label.set_text(&e.message);
         imp.error_label.set_visible(true);
@@ -325,9 +338,11 @@ impl DiskPage {
             self.notify_complete();
         }
     }
+}
 
-    // --- driving the screen (tests, autopilot) ---
-
+/// Driving the screen from the UI tests and the autopilot (feature `autopilot`).
+#[cfg(feature = "autopilot")]
+impl DiskPage {
     /// Clicks the disk's row as a person would; false if it is not
     /// listed or not selectable.
     pub fn choose(&self, device: &str) -> bool {

@@ -188,9 +188,11 @@ impl DonePage {
             ));
         }
     }
+}
 
-    // --- reading the screen (tests) ---
-
+/// Reading the screen from the UI tests and the autopilot (feature `autopilot`).
+#[cfg(feature = "autopilot")]
+impl DonePage {
     pub fn title(&self) -> String {
         self.imp().status.title().to_string()
     }

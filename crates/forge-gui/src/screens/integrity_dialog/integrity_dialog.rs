@@ -106,6 +106,7 @@ impl IntegrityDialog {
     }
 
     /// Without a parent window (UI tests).
+    #[cfg(feature = "autopilot")]
     pub fn new_standalone(mismatches: &[(String, String, String)], phrase: &str) -> Self {
         let d: IntegrityDialog = glib::Object::new();
         d.setup(mismatches, phrase);
@@ -147,42 +148,46 @@ impl IntegrityDialog {
             &trf("Phrase to type: {phrase}", &[("phrase", phrase)]),
         );
         let guard = PasteGuard::install(&imp.phrase_entry);
-        let w = self.downgrade();
-        guard.connect_refused(move || {
-            if let Some(d) = w.upgrade() {
+        guard.connect_refused(glib::clone!(
+            #[weak(rename_to = d)]
+            self,
+            move || {
                 d.imp().refused_label.set_visible(true);
                 crate::a11y::set_description(
                     &*d.imp().refused_label,
                     &tr("Pasting is not allowed here. Type the phrase."),
                 );
             }
-        });
+        ));
         let _ = imp.guard.set(guard);
-        let w = self.downgrade();
-        imp.phrase_entry.connect_changed(move |e| {
-            if let Some(d) = w.upgrade() {
+        imp.phrase_entry.connect_changed(glib::clone!(
+            #[weak(rename_to = d)]
+            self,
+            move |e| {
                 let ok = e.text() == *d.imp().phrase.borrow();
                 d.imp().continue_button.set_sensitive(ok);
                 d.imp().error_label.set_visible(false);
             }
-        });
-        let w = self.downgrade();
-        imp.continue_button.connect_clicked(move |_| {
-            if let Some(d) = w.upgrade() {
+        ));
+        imp.continue_button.connect_clicked(glib::clone!(
+            #[weak(rename_to = d)]
+            self,
+            move |_| {
                 let typed = d.imp().phrase_entry.text().to_string();
                 if typed == *d.imp().phrase.borrow() {
                     d.imp().continue_button.set_sensitive(false);
                     d.emit_by_name::<()>("override", &[&typed]);
                 }
             }
-        });
-        let w = self.downgrade();
-        imp.stop_button.connect_clicked(move |_| {
-            if let Some(d) = w.upgrade() {
+        ));
+        imp.stop_button.connect_clicked(glib::clone!(
+            #[weak(rename_to = d)]
+            self,
+            move |_| {
                 d.emit_by_name::<()>("stop", &[]);
                 d.close();
             }
-        });
+        ));
         crate::a11y::name_controls(self);
         // The phrase entry has the keyboard focus when the dialog appears.
         self.connect_map(|d| {
@@ -214,9 +219,11 @@ impl IntegrityDialog {
         let ok = imp.phrase_entry.text() == *imp.phrase.borrow();
         imp.continue_button.set_sensitive(ok);
     }
+}
 
-    // --- driving the dialog (tests, autopilot) ---
-
+/// Driving the screen from the UI tests and the autopilot (feature `autopilot`).
+#[cfg(feature = "autopilot")]
+impl IntegrityDialog {
     pub fn phrase(&self) -> String {
         self.imp().phrase.borrow().clone()
     }

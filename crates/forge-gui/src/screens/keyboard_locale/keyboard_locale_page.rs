@@ -1,6 +1,8 @@
 //! Language, keyboard and time zone: a searchable language list, layout and
 //! variant (from xkeyboard-config) with a field to try typing, and a time
 //! zone search over the IANA zones showing the local time there.
+//! (Over 400 lines only by the test accessors behind the `autopilot`
+//! feature at the end.)
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
@@ -15,14 +17,17 @@ use super::search_list::{SearchList, Suffix};
 use crate::screens::problem_label::show_problems;
 use crate::state::ForgeState;
 
+use crate::screens::{ForgeStep, ForgeStepExt};
+
 mod imp {
     use super::*;
+    use crate::screens::step::ForgeStepImpl;
 
     #[derive(Default, gtk::CompositeTemplate, glib::Properties)]
     #[template(resource = "/org/intergenos/Forge/screens/keyboard_locale/keyboard_locale_page.ui")]
     #[properties(wrapper_type = super::KeyboardLocalePage)]
     pub struct KeyboardLocalePage {
-        #[property(get)]
+        #[property(get, override_interface = ForgeStep)]
         pub complete: Cell<bool>,
         #[template_child]
         pub locale_search: TemplateChild<gtk::SearchEntry>,
@@ -63,6 +68,7 @@ mod imp {
         const NAME: &'static str = "ForgeKeyboardLocalePage";
         type Type = super::KeyboardLocalePage;
         type ParentType = adw::Bin;
+        type Interfaces = (ForgeStep,);
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -77,12 +83,13 @@ mod imp {
     impl ObjectImpl for KeyboardLocalePage {}
     impl WidgetImpl for KeyboardLocalePage {}
     impl BinImpl for KeyboardLocalePage {}
+    impl ForgeStepImpl for KeyboardLocalePage {}
 }
 
 glib::wrapper! {
     pub struct KeyboardLocalePage(ObjectSubclass<imp::KeyboardLocalePage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget, ForgeStep;
 }
 
 /// "14:05, Friday" in `zone`, or empty if GLib does not know it.
@@ -111,12 +118,13 @@ impl KeyboardLocalePage {
                 }
             });
         });
-        let w = p.downgrade();
-        state.connect_changed(move |_| {
-            if let Some(p) = w.upgrade() {
+        state.connect_changed(glib::clone!(
+            #[weak]
+            p,
+            move |_| {
                 p.refresh();
             }
-        });
+        ));
         let w = p.downgrade();
         glib::timeout_add_seconds_local(30, move || match w.upgrade() {
             Some(p) => {
@@ -145,14 +153,15 @@ impl KeyboardLocalePage {
             .collect();
         locales.sort_by_key(|a| a.1.to_lowercase());
         let list = SearchList::new(&imp.locale_list, &imp.locale_search, locales, None);
-        let w = self.downgrade();
-        list.connect_selected(move |id| {
-            if let Some(p) = w.upgrade() {
+        list.connect_selected(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |id| {
                 if !p.imp().updating.get() {
                     p.state().update(|c| c.locale = id);
                 }
             }
-        });
+        ));
         let _ = imp.locales.set(list);
 
         let zones: Vec<(String, String)> = catalog
@@ -164,14 +173,15 @@ impl KeyboardLocalePage {
             .collect();
         let suffix: Suffix = Rc::new(|z: &str| local_time_in(z));
         let zl = SearchList::new(&imp.tz_list, &imp.tz_search, zones, Some(suffix));
-        let w = self.downgrade();
-        zl.connect_selected(move |id| {
-            if let Some(p) = w.upgrade() {
+        zl.connect_selected(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |id| {
                 if !p.imp().updating.get() {
                     p.state().update(|c| c.timezone = id);
                 }
             }
-        });
+        ));
         let _ = imp.zones.set(zl);
 
         let mut layouts: Vec<(String, String)> = catalog
@@ -203,44 +213,48 @@ impl KeyboardLocalePage {
                 "string",
             )));
         *imp.layout_names.borrow_mut() = layouts.into_iter().map(|(n, _)| n).collect();
-        let w = self.downgrade();
-        imp.layout_dropdown.connect_selected_notify(move |dd| {
-            let Some(p) = w.upgrade() else { return };
-            if p.imp().updating.get() {
-                return;
+        imp.layout_dropdown.connect_selected_notify(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |dd| {
+                if p.imp().updating.get() {
+                    return;
+                }
+                let name = p
+                    .imp()
+                    .layout_names
+                    .borrow()
+                    .get(dd.selected() as usize)
+                    .cloned();
+                if let Some(name) = name {
+                    p.state().update(|c| {
+                        c.layout = name;
+                        c.variant.clear();
+                    });
+                    p.sync_variants();
+                    p.apply_session_keyboard();
+                }
             }
-            let name = p
-                .imp()
-                .layout_names
-                .borrow()
-                .get(dd.selected() as usize)
-                .cloned();
-            if let Some(name) = name {
-                p.state().update(|c| {
-                    c.layout = name;
-                    c.variant.clear();
-                });
-                p.sync_variants();
-                p.apply_session_keyboard();
+        ));
+        imp.variant_dropdown.connect_selected_notify(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |dd| {
+                if p.imp().updating.get() {
+                    return;
+                }
+                let name = p
+                    .imp()
+                    .variant_names
+                    .borrow()
+                    .get(dd.selected() as usize)
+                    .cloned();
+                if let Some(name) = name {
+                    p.state().update(|c| c.variant = name);
+                    p.apply_session_keyboard();
+                }
             }
-        });
-        let w = self.downgrade();
-        imp.variant_dropdown.connect_selected_notify(move |dd| {
-            let Some(p) = w.upgrade() else { return };
-            if p.imp().updating.get() {
-                return;
-            }
-            let name = p
-                .imp()
-                .variant_names
-                .borrow()
-                .get(dd.selected() as usize)
-                .cloned();
-            if let Some(name) = name {
-                p.state().update(|c| c.variant = name);
-                p.apply_session_keyboard();
-            }
-        });
+        ));
     }
 
     /// Fills the variant list for the chosen layout ("Default" first).
@@ -360,9 +374,11 @@ impl KeyboardLocalePage {
             self.notify_complete();
         }
     }
+}
 
-    // --- driving the screen (tests, autopilot) ---
-
+/// Driving the screen from the UI tests and the autopilot (feature `autopilot`).
+#[cfg(feature = "autopilot")]
+impl KeyboardLocalePage {
     pub fn locale_list(&self) -> Option<SearchList> {
         self.imp().locales.get().cloned()
     }

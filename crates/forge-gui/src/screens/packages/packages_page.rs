@@ -15,14 +15,17 @@ use crate::screens::problem_label::show_problems;
 use crate::state::ForgeState;
 use crate::util;
 
+use crate::screens::{ForgeStep, ForgeStepExt};
+
 mod imp {
     use super::*;
+    use crate::screens::step::ForgeStepImpl;
 
     #[derive(Default, gtk::CompositeTemplate, glib::Properties)]
     #[template(resource = "/org/intergenos/Forge/screens/packages/packages_page.ui")]
     #[properties(wrapper_type = super::PackagesPage)]
     pub struct PackagesPage {
-        #[property(get)]
+        #[property(get, override_interface = ForgeStep)]
         pub complete: Cell<bool>,
         #[template_child]
         pub group_list: TemplateChild<gtk::ListBox>,
@@ -43,6 +46,7 @@ mod imp {
         const NAME: &'static str = "ForgePackagesPage";
         type Type = super::PackagesPage;
         type ParentType = adw::Bin;
+        type Interfaces = (ForgeStep,);
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -57,12 +61,13 @@ mod imp {
     impl ObjectImpl for PackagesPage {}
     impl WidgetImpl for PackagesPage {}
     impl BinImpl for PackagesPage {}
+    impl ForgeStepImpl for PackagesPage {}
 }
 
 glib::wrapper! {
     pub struct PackagesPage(ObjectSubclass<imp::PackagesPage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget, ForgeStep;
 }
 
 impl PackagesPage {
@@ -70,18 +75,20 @@ impl PackagesPage {
         let p: PackagesPage = glib::Object::new();
         let _ = p.imp().state.set(state.clone());
         p.rebuild();
-        let w = p.downgrade();
-        state.connect_groups_changed(move |_| {
-            if let Some(p) = w.upgrade() {
+        state.connect_groups_changed(glib::clone!(
+            #[weak]
+            p,
+            move |_| {
                 p.rebuild();
             }
-        });
-        let w = p.downgrade();
-        state.connect_changed(move |_| {
-            if let Some(p) = w.upgrade() {
+        ));
+        state.connect_changed(glib::clone!(
+            #[weak]
+            p,
+            move |_| {
                 p.refresh();
             }
-        });
+        ));
         p.refresh();
         p
     }
@@ -209,9 +216,11 @@ impl PackagesPage {
             self.notify_complete();
         }
     }
+}
 
-    // --- driving the screen (tests, autopilot) ---
-
+/// Driving the screen from the UI tests and the autopilot (feature `autopilot`).
+#[cfg(feature = "autopilot")]
+impl PackagesPage {
     /// Flips a group's switch as a person would; false when locked/absent.
     pub fn set_group(&self, name: &str, on: bool) -> bool {
         let sw = self

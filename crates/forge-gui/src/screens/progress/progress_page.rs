@@ -137,14 +137,15 @@ impl ProgressPage {
                 .borrow_mut()
                 .push((row, icon, PhaseState::Pending));
         }
-        let w = p.downgrade();
-        p.imp().cancel_button.connect_clicked(move |b| {
-            if let Some(p) = w.upgrade() {
+        p.imp().cancel_button.connect_clicked(glib::clone!(
+            #[weak]
+            p,
+            move |b| {
                 b.set_sensitive(false);
                 p.set_status(&tr("Cancelling at the next safe point…"));
                 p.emit_by_name::<()>("cancel-requested", &[]);
             }
-        });
+        ));
         p.update_cancel();
         p
     }
@@ -302,9 +303,11 @@ impl ProgressPage {
         }
         self.update_cancel();
     }
+}
 
-    // --- reading the screen (tests) ---
-
+/// Reading the screen from the UI tests and the autopilot (feature `autopilot`).
+#[cfg(feature = "autopilot")]
+impl ProgressPage {
     pub fn phase_states(&self) -> Vec<PhaseState> {
         self.imp().rows.borrow().iter().map(|r| r.2).collect()
     }

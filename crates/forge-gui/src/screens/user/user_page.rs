@@ -19,14 +19,17 @@ use crate::screens::problem_label::show_problems;
 use crate::state::{fields, ForgeState};
 use crate::util;
 
+use crate::screens::{ForgeStep, ForgeStepExt};
+
 mod imp {
     use super::*;
+    use crate::screens::step::ForgeStepImpl;
 
     #[derive(Default, gtk::CompositeTemplate, glib::Properties)]
     #[template(resource = "/org/intergenos/Forge/screens/user/user_page.ui")]
     #[properties(wrapper_type = super::UserPage)]
     pub struct UserPage {
-        #[property(get)]
+        #[property(get, override_interface = ForgeStep)]
         pub complete: Cell<bool>,
         #[template_child]
         pub full_name_row: TemplateChild<adw::EntryRow>,
@@ -73,6 +76,7 @@ mod imp {
         const NAME: &'static str = "ForgeUserPage";
         type Type = super::UserPage;
         type ParentType = adw::Bin;
+        type Interfaces = (ForgeStep,);
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -87,12 +91,13 @@ mod imp {
     impl ObjectImpl for UserPage {}
     impl WidgetImpl for UserPage {}
     impl BinImpl for UserPage {}
+    impl ForgeStepImpl for UserPage {}
 }
 
 glib::wrapper! {
     pub struct UserPage(ObjectSubclass<imp::UserPage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget, ForgeStep;
 }
 
 impl UserPage {
@@ -101,12 +106,13 @@ impl UserPage {
         let _ = p.imp().state.set(state.clone());
         p.load_from_state();
         p.connect_fields();
-        let w = p.downgrade();
-        state.connect_changed(move |_| {
-            if let Some(p) = w.upgrade() {
+        state.connect_changed(glib::clone!(
+            #[weak]
+            p,
+            move |_| {
                 p.refresh();
             }
-        });
+        ));
         p.refresh();
         p
     }
@@ -135,48 +141,54 @@ impl UserPage {
 
     fn connect_fields(&self) {
         let imp = self.imp();
-        let w = self.downgrade();
-        imp.full_name_row.connect_changed(move |e| {
-            let Some(p) = w.upgrade() else { return };
-            if p.imp().updating.get() {
-                return;
+        imp.full_name_row.connect_changed(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |e| {
+                if p.imp().updating.get() {
+                    return;
+                }
+                let full = e.text().to_string();
+                p.touch(TOUCH_FULL_NAME);
+                let suggested =
+                    (!p.imp().user_name_edited.get()).then(|| util::suggest_user_name(&full));
+                p.state().update(|c| c.full_name = full);
+                if let Some(u) = suggested {
+                    p.imp().updating.set(true);
+                    p.imp().user_name_row.set_text(&u);
+                    p.imp().updating.set(false);
+                    p.set_user_name(u);
+                }
             }
-            let full = e.text().to_string();
-            p.touch(TOUCH_FULL_NAME);
-            let suggested =
-                (!p.imp().user_name_edited.get()).then(|| util::suggest_user_name(&full));
-            p.state().update(|c| c.full_name = full);
-            if let Some(u) = suggested {
-                p.imp().updating.set(true);
-                p.imp().user_name_row.set_text(&u);
-                p.imp().updating.set(false);
-                p.set_user_name(u);
+        ));
+        imp.user_name_row.connect_changed(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |e| {
+                if p.imp().updating.get() {
+                    return;
+                }
+                p.imp().user_name_edited.set(!e.text().is_empty());
+                p.touch(&["user.name", "hostname"]);
+                p.set_user_name(e.text().to_string());
             }
-        });
-        let w = self.downgrade();
-        imp.user_name_row.connect_changed(move |e| {
-            let Some(p) = w.upgrade() else { return };
-            if p.imp().updating.get() {
-                return;
-            }
-            p.imp().user_name_edited.set(!e.text().is_empty());
-            p.touch(&["user.name", "hostname"]);
-            p.set_user_name(e.text().to_string());
-        });
+        ));
         let secret_field =
             |row: &adw::PasswordEntryRow,
              field: &'static str,
              set: fn(&mut crate::state::Choices, Secret)| {
-                let w = self.downgrade();
-                row.connect_changed(move |e| {
-                    let Some(p) = w.upgrade() else { return };
-                    if p.imp().updating.get() {
-                        return;
+                row.connect_changed(glib::clone!(
+                    #[weak(rename_to = p)]
+                    self,
+                    move |e| {
+                        if p.imp().updating.get() {
+                            return;
+                        }
+                        p.touch(&[field]);
+                        let s = Secret::new(e.text().to_string());
+                        p.state().update(|c| set(c, s));
                     }
-                    p.touch(&[field]);
-                    let s = Secret::new(e.text().to_string());
-                    p.state().update(|c| set(c, s));
-                });
+                ));
             };
         secret_field(&imp.password_row, "install_io.user_password", |c, s| {
             c.user_password = s
@@ -192,31 +204,35 @@ impl UserPage {
             fields::ROOT_PASSWORD_CONFIRM,
             |c, s| c.root_password_confirm = s,
         );
-        let w = self.downgrade();
-        imp.admin_switch.connect_active_notify(move |s| {
-            if let Some(p) = w.upgrade() {
+        imp.admin_switch.connect_active_notify(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |s| {
                 let on = s.is_active();
                 p.state().update(|c| c.admin = on);
             }
-        });
-        let w = self.downgrade();
-        imp.same_switch.connect_active_notify(move |s| {
-            if let Some(p) = w.upgrade() {
+        ));
+        imp.same_switch.connect_active_notify(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |s| {
                 let on = s.is_active();
                 p.state().update(|c| c.root_same_as_user = on);
             }
-        });
-        let w = self.downgrade();
-        imp.hostname_row.connect_changed(move |e| {
-            let Some(p) = w.upgrade() else { return };
-            if p.imp().updating.get() {
-                return;
+        ));
+        imp.hostname_row.connect_changed(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |e| {
+                if p.imp().updating.get() {
+                    return;
+                }
+                p.imp().hostname_edited.set(!e.text().is_empty());
+                p.touch(&["hostname"]);
+                let h = e.text().to_string();
+                p.state().update(|c| c.hostname = h);
             }
-            p.imp().hostname_edited.set(!e.text().is_empty());
-            p.touch(&["hostname"]);
-            let h = e.text().to_string();
-            p.state().update(|c| c.hostname = h);
-        });
+        ));
     }
 
     /// Sets the user name and, unless edited, the suggested host name.
@@ -330,9 +346,11 @@ impl UserPage {
             t.insert((*f).to_string());
         }
     }
+}
 
-    // --- driving the screen (tests, autopilot) ---
-
+/// Driving the screen from the UI tests and the autopilot (feature `autopilot`).
+#[cfg(feature = "autopilot")]
+impl UserPage {
     pub fn full_name_row(&self) -> adw::EntryRow {
         self.imp().full_name_row.get()
     }

@@ -9,14 +9,17 @@ use gtk::glib;
 
 use crate::state::ForgeState;
 
+use crate::screens::ForgeStep;
+
 mod imp {
     use super::*;
+    use crate::screens::step::ForgeStepImpl;
 
     #[derive(Default, gtk::CompositeTemplate, glib::Properties)]
     #[template(resource = "/org/intergenos/Forge/screens/welcome/welcome_page.ui")]
     #[properties(wrapper_type = super::WelcomePage)]
     pub struct WelcomePage {
-        #[property(get)]
+        #[property(get, override_interface = ForgeStep)]
         pub complete: Cell<bool>,
         #[template_child]
         pub release_row: TemplateChild<adw::ActionRow>,
@@ -28,6 +31,7 @@ mod imp {
         const NAME: &'static str = "ForgeWelcomePage";
         type Type = super::WelcomePage;
         type ParentType = adw::Bin;
+        type Interfaces = (ForgeStep,);
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
@@ -42,12 +46,13 @@ mod imp {
     impl ObjectImpl for WelcomePage {}
     impl WidgetImpl for WelcomePage {}
     impl BinImpl for WelcomePage {}
+    impl ForgeStepImpl for WelcomePage {}
 }
 
 glib::wrapper! {
     pub struct WelcomePage(ObjectSubclass<imp::WelcomePage>)
         @extends adw::Bin, gtk::Widget,
-        @implements gtk::Buildable, gtk::ConstraintTarget;
+        @implements gtk::Buildable, gtk::ConstraintTarget, ForgeStep;
 }
 
 impl WelcomePage {
@@ -56,12 +61,13 @@ impl WelcomePage {
         let _ = p.imp().state.set(state.clone());
         p.imp().complete.set(true);
         p.refresh();
-        let w = p.downgrade();
-        state.connect_changed(move |_| {
-            if let Some(p) = w.upgrade() {
+        state.connect_changed(glib::clone!(
+            #[weak]
+            p,
+            move |_| {
                 p.refresh();
             }
-        });
+        ));
         p
     }
 

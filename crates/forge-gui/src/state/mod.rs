@@ -1,8 +1,15 @@
 //! The wizard's state object: a GObject that accumulates the choices made on
 //! every screen, holds the data the screens show (disks, package groups,
 //! system lists), and produces the `InstallPlan` + `InstallIo` handed to the
-//! daemon. Screens read and write it; it emits `changed` after every edit so
-//! the screens can re-check their validity.
+//! daemon. Screens read and write it; it emits `changed` after every edit.
+//! The problem list (forge-proto's validation plus the form's own checks)
+//! is computed once per edit and cached; `problems-changed` tells when it
+//! differs, so no screen re-runs the validation per keystroke.
+
+mod catalog;
+mod choices;
+
+pub use choices::{fields, Choices};
 
 use std::cell::{Ref, RefCell};
 use std::rc::Rc;
@@ -14,101 +21,13 @@ use gtk::glib::subclass::prelude::*;
 use forge_proto::i18n::tr;
 use forge_proto::plan::PLAN_VERSION;
 use forge_proto::{
-    BootMode, Filesystem, InstallIo, InstallPlan, Keyboard, PackageGroup, Problem, Secret,
-    SystemCatalog, User,
+    BootMode, InstallIo, InstallPlan, Keyboard, PackageGroup, Problem, SystemCatalog, User,
 };
 
+use crate::client::ClientError;
 use crate::model::{DiskInfo, GroupInfo};
 use crate::util;
-
-/// Every choice the person makes. Secrets stay in [`Secret`].
-#[derive(Debug, Clone)]
-pub struct Choices {
-    pub locale: String,
-    pub layout: String,
-    pub variant: String,
-    pub timezone: String,
-    pub boot: BootMode,
-    pub filesystem: Filesystem,
-    pub disk: String,
-    pub full_name: String,
-    pub user_name: String,
-    pub admin: bool,
-    pub user_password: Secret,
-    pub user_password_confirm: Secret,
-    pub root_same_as_user: bool,
-    pub root_password: Secret,
-    pub root_password_confirm: Secret,
-    pub hostname: String,
-    /// Selected group names (plan order is `PackageGroup::ALL` order).
-    pub groups: Vec<String>,
-    pub dry_run: bool,
-}
-
-impl Default for Choices {
-    fn default() -> Self {
-        Choices {
-            locale: "en_US.UTF-8".into(),
-            layout: "us".into(),
-            variant: String::new(),
-            timezone: "UTC".into(),
-            boot: BootMode::Auto,
-            filesystem: Filesystem::Ext4,
-            disk: String::new(),
-            full_name: String::new(),
-            user_name: String::new(),
-            admin: true,
-            user_password: Secret::default(),
-            user_password_confirm: Secret::default(),
-            root_same_as_user: true,
-            root_password: Secret::default(),
-            root_password_confirm: Secret::default(),
-            hostname: String::new(),
-            groups: ["toolchain", "core", "base", "desktop"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            dry_run: false,
-        }
-    }
-}
-
-/// GUI-only field paths (not part of install.yaml or install_io).
-pub mod fields {
-    pub const USER_PASSWORD_CONFIRM: &str = "install_io.user_password_confirm";
-    pub const ROOT_PASSWORD_CONFIRM: &str = "install_io.root_password_confirm";
-}
-
-/// The live system's lists. forge-proto's loader refuses xkeyboard-config's
-/// `evdev.xml` when it carries a DOCTYPE (roxmltree rejects DTDs by
-/// default); then the file is loaded again from a copy without that line.
-fn load_catalog() -> SystemCatalog {
-    match SystemCatalog::load() {
-        Ok(c) => c,
-        Err(first) => {
-            let mut paths = forge_proto::catalog::CatalogPaths::default();
-            let stripped = std::fs::read_to_string(&paths.xkb_rules).ok().map(|t| {
-                t.lines()
-                    .filter(|l| !l.trim_start().starts_with("<!DOCTYPE"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
-            let tmp =
-                std::env::temp_dir().join(format!("forge-gui-evdev-{}.xml", std::process::id()));
-            let retry = stripped
-                .and_then(|t| std::fs::write(&tmp, t).ok())
-                .and_then(|_| {
-                    paths.xkb_rules = tmp.clone();
-                    SystemCatalog::load_from(&paths).ok()
-                });
-            let _ = std::fs::remove_file(&tmp);
-            retry.unwrap_or_else(|| {
-                tracing::warn!("system lists unavailable: {first}");
-                SystemCatalog::default()
-            })
-        }
-    }
-}
+use catalog::load_catalog;
 
 mod imp {
     use super::*;
@@ -126,6 +45,12 @@ mod imp {
         pub groups: RefCell<Vec<GroupInfo>>,
         pub release: RefCell<String>,
         pub detected_boot: std::cell::Cell<Option<BootMode>>,
+        /// Why `ListDisks` failed, if it did.
+        pub disk_error: RefCell<Option<ClientError>>,
+        /// The problems of the current choices; None after an edit.
+        pub problems: RefCell<Option<Rc<[Problem]>>>,
+        /// The list `problems-changed` last announced.
+        pub announced: RefCell<Option<Rc<[Problem]>>>,
     }
 
     #[glib::object_subclass]
@@ -142,6 +67,7 @@ mod imp {
                     glib::subclass::Signal::builder("changed").build(),
                     glib::subclass::Signal::builder("disks-changed").build(),
                     glib::subclass::Signal::builder("groups-changed").build(),
+                    glib::subclass::Signal::builder("problems-changed").build(),
                 ]
             })
         }
@@ -216,7 +142,32 @@ impl ForgeState {
     /// Edits the choices and emits `changed`.
     pub fn update(&self, f: impl FnOnce(&mut Choices)) {
         f(&mut self.imp().choices.borrow_mut());
+        self.edited();
+    }
+
+    /// After every edit: drops the cached problems, emits `changed`, and
+    /// `problems-changed` when the new list differs from the last one.
+    fn edited(&self) {
+        self.imp().problems.replace(None);
         self.emit_by_name::<()>("changed", &[]);
+        let now = self.problems();
+        let before = self.imp().announced.replace(Some(now.clone()));
+        if before.as_deref() != Some(&*now) {
+            self.emit_by_name::<()>("problems-changed", &[]);
+        }
+    }
+
+    /// Calls `f` when the problem list changes.
+    pub fn connect_problems_changed<F: Fn(&ForgeState) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local("problems-changed", false, move |args| {
+            if let Some(Ok(s)) = args.first().map(|v| v.get::<ForgeState>()) {
+                f(&s);
+            }
+            None
+        })
     }
 
     pub fn connect_changed<F: Fn(&ForgeState) + 'static>(&self, f: F) -> glib::SignalHandlerId {
@@ -258,7 +209,7 @@ impl ForgeState {
 
     pub fn set_release(&self, r: &str) {
         *self.imp().release.borrow_mut() = r.to_string();
-        self.emit_by_name::<()>("changed", &[]);
+        self.edited();
     }
 
     /// The boot mode the live system was started in.
@@ -266,7 +217,7 @@ impl ForgeState {
         if let Some(b) = self.imp().detected_boot.get() {
             return b;
         }
-        let b = util::detect_boot_mode();
+        let b = forge_proto::layout::firmware_boot_mode();
         self.imp().detected_boot.set(Some(b));
         b
     }
@@ -280,11 +231,24 @@ impl ForgeState {
     pub fn set_disks(&self, disks: Vec<DiskInfo>) {
         let keep = disks.iter().any(|d| d.device == self.choices().disk);
         *self.imp().disks.borrow_mut() = disks;
+        self.imp().disk_error.replace(None);
         if !keep {
             self.imp().choices.borrow_mut().disk.clear();
         }
+        self.imp().problems.replace(None);
         self.emit_by_name::<()>("disks-changed", &[]);
-        self.emit_by_name::<()>("changed", &[]);
+        self.edited();
+    }
+
+    /// `ListDisks` failed: the disk screen shows why.
+    pub fn set_disk_error(&self, e: ClientError) {
+        self.imp().disk_error.replace(Some(e));
+        self.emit_by_name::<()>("disks-changed", &[]);
+    }
+
+    /// Why the disks could not be listed, if they could not.
+    pub fn disk_error(&self) -> Option<ClientError> {
+        self.imp().disk_error.borrow().clone()
     }
 
     pub fn groups(&self) -> Vec<GroupInfo> {
@@ -304,8 +268,9 @@ impl ForgeState {
             }
         }
         *self.imp().groups.borrow_mut() = groups;
+        self.imp().problems.replace(None);
         self.emit_by_name::<()>("groups-changed", &[]);
-        self.emit_by_name::<()>("changed", &[]);
+        self.edited();
     }
 
     /// The chosen disk's description.
@@ -321,21 +286,17 @@ impl ForgeState {
 
     /// Bytes the chosen groups need on disk.
     pub fn required_bytes(&self) -> u64 {
-        let (boot, fs) = {
+        let (boot, fs, installed) = {
             let c = self.choices();
-            (c.boot, c.filesystem)
+            let installed = util::installed_bytes(&self.imp().groups.borrow(), &c.groups);
+            (c.boot, c.filesystem, installed)
         };
         let boot = if boot == BootMode::Auto {
             self.detected_boot()
         } else {
             boot
         };
-        util::required_bytes(
-            &self.imp().groups.borrow(),
-            &self.choices().groups,
-            boot,
-            fs,
-        )
+        forge_proto::layout::required_bytes(installed, boot, fs)
     }
 
     /// The `install.yaml` these choices make. Group order is canonical.
@@ -388,10 +349,20 @@ impl ForgeState {
         }
     }
 
-    /// Every problem of the current choices: forge-proto's validation of the
-    /// plan and install_io (the daemon runs the same), plus the checks only a
-    /// form has (confirmations, disk size against chosen groups).
-    pub fn problems(&self) -> Vec<Problem> {
+    /// Every problem of the current choices (computed once per edit).
+    pub fn problems(&self) -> Rc<[Problem]> {
+        if let Some(p) = self.imp().problems.borrow().clone() {
+            return p;
+        }
+        let p: Rc<[Problem]> = self.validate().into();
+        self.imp().problems.replace(Some(p.clone()));
+        p
+    }
+
+    /// forge-proto's validation of the plan and install_io (the daemon runs
+    /// the same), plus the checks only a form has (confirmations, disk size
+    /// against chosen groups).
+    fn validate(&self) -> Vec<Problem> {
         let plan = self.plan();
         let io = self.io();
         let mut p = forge_proto::validate::validate_plan(&plan, &self.catalog());
@@ -424,8 +395,9 @@ impl ForgeState {
     /// Problems whose field starts with one of `prefixes`.
     pub fn problems_for(&self, prefixes: &[&str]) -> Vec<Problem> {
         self.problems()
-            .into_iter()
+            .iter()
             .filter(|p| prefixes.iter().any(|x| p.field.starts_with(x)))
+            .cloned()
             .collect()
     }
 }
