@@ -64,6 +64,17 @@ pub struct Mismatch {
     pub actual: String,
 }
 
+impl From<(String, String, String)> for Mismatch {
+    /// From the pipeline's `(path, expected, actual)` triple.
+    fn from((path, expected, actual): (String, String, String)) -> Mismatch {
+        Mismatch {
+            path,
+            expected,
+            actual,
+        }
+    }
+}
+
 /// What a running job tells its frontends: the `Job` signals, in order, and
 /// changes of its `State` property.
 #[derive(Debug, Clone, PartialEq)]

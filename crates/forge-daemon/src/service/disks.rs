@@ -2,13 +2,12 @@
 //! when the daemon configuration allows image targets) the image files in
 //! `image_dir`. A disk is `in_use` when it or one of its partitions is
 //! mounted or used as swap, which also covers the disk holding the live
-//! system.
+//! system. The record and its `a{sv}` form are `forge_proto::wire::DiskInfo`.
 
-use std::collections::HashMap;
 use std::process::Command;
 
+use forge_proto::wire::DiskInfo;
 use serde::Deserialize;
-use zbus::{OwnedVariant, Variant};
 
 use crate::config::DaemonConfig;
 
@@ -36,40 +35,6 @@ struct Dev {
 impl Dev {
     fn in_use(&self) -> bool {
         self.mountpoints.iter().any(|m| m.is_some()) || self.children.iter().any(Dev::in_use)
-    }
-}
-
-/// One disk as `ListDisks` reports it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DiskInfo {
-    pub device: String,
-    pub model: String,
-    pub size: u64,
-    pub removable: bool,
-    pub read_only: bool,
-    pub transport: String,
-    pub in_use: bool,
-}
-
-impl DiskInfo {
-    /// The `a{sv}` form.
-    pub fn to_dbus(&self) -> HashMap<String, OwnedVariant> {
-        let mut m = HashMap::new();
-        let s = |v: &str| OwnedVariant::try_from(Variant::from(v.to_string()));
-        if let Ok(v) = s(&self.device) {
-            m.insert("device".into(), v);
-        }
-        if let Ok(v) = s(&self.model) {
-            m.insert("model".into(), v);
-        }
-        if let Ok(v) = s(&self.transport) {
-            m.insert("transport".into(), v);
-        }
-        m.insert("size".into(), OwnedVariant::from(self.size));
-        m.insert("removable".into(), OwnedVariant::from(self.removable));
-        m.insert("read_only".into(), OwnedVariant::from(self.read_only));
-        m.insert("in_use".into(), OwnedVariant::from(self.in_use));
-        m
     }
 }
 

@@ -1,12 +1,11 @@
 //! `ListPackageGroups`: the package groups (tiers) of the configured payload,
 //! read only after both of its signatures verified against the configured
 //! keyring, with their sizes. `toolchain` and `core` are reported as
-//! required: nothing boots without them.
-
-use std::collections::HashMap;
+//! required: nothing boots without them. The record and its `a{sv}` form
+//! are `forge_proto::wire::GroupInfo`.
 
 use forge_proto::i18n::tr;
-use zbus::{OwnedVariant, Variant};
+use forge_proto::wire::GroupInfo;
 
 use crate::config::DaemonConfig;
 
@@ -26,37 +25,21 @@ pub fn describe(tier: &str) -> String {
     }
 }
 
-/// The groups as `aa{sv}` dictionaries, or a detail for the log.
-pub fn list(config: &DaemonConfig) -> Result<Vec<HashMap<String, OwnedVariant>>, String> {
+/// The groups of the verified payload, or a detail for the log.
+pub fn list(config: &DaemonConfig) -> Result<Vec<GroupInfo>, String> {
     let keyring = forge_payload::Keyring::load(&config.keyring).map_err(|e| e.to_string())?;
     let payload =
         forge_payload::open_verified(&config.payload, &keyring).map_err(|e| e.to_string())?;
     Ok(payload
         .group_summaries()
         .into_iter()
-        .map(|g| {
-            let mut m = HashMap::new();
-            let s = |v: String| OwnedVariant::try_from(Variant::from(v));
-            if let Ok(v) = s(describe(&g.name)) {
-                m.insert("description".to_string(), v);
-            }
-            m.insert(
-                "required".to_string(),
-                OwnedVariant::from(REQUIRED_GROUPS.contains(&g.name.as_str())),
-            );
-            m.insert("packages".to_string(), OwnedVariant::from(g.packages));
-            m.insert(
-                "download_size".to_string(),
-                OwnedVariant::from(g.download_size),
-            );
-            m.insert(
-                "installed_size".to_string(),
-                OwnedVariant::from(g.installed_size),
-            );
-            if let Ok(v) = s(g.name) {
-                m.insert("name".to_string(), v);
-            }
-            m
+        .map(|g| GroupInfo {
+            description: describe(&g.name),
+            required: REQUIRED_GROUPS.contains(&g.name.as_str()),
+            packages: g.packages,
+            download_size: g.download_size,
+            installed_size: g.installed_size,
+            name: g.name,
         })
         .collect())
 }

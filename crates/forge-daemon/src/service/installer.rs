@@ -70,7 +70,7 @@ impl Installer {
             .map_err(|e| e.to_string())
             .and_then(|r| r);
         match groups {
-            Ok(g) => Ok(g),
+            Ok(g) => Ok(g.iter().map(|g| g.to_dbus()).collect()),
             Err(detail) => {
                 tracing::error!(%detail, "ListPackageGroups failed");
                 Err(ForgeError::Failed(tr(
@@ -133,6 +133,7 @@ impl Installer {
         };
 
         let cancel = CancelToken::default();
+        let cancel_token = cancel.clone();
         let slot = self.registry.reserve(cancel.clone()).ok_or_else(busy)?;
         let id = slot.id;
         if let Err(e) = write_accepted_plan(&self.config.accepted_plan, &plan) {
@@ -168,7 +169,8 @@ impl Installer {
             plan,
             io,
             config: Arc::clone(&self.config),
-            reporter: JobReporter { shared, events: tx },
+            reporter: Arc::new(JobReporter { shared, events: tx }),
+            cancel: cancel_token,
             slot,
         };
         if let Err(e) = spawn_runner(spec) {

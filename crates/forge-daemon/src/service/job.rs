@@ -3,14 +3,16 @@
 //! PropertiesChanged), its signals, and `Cancel` / `OverrideIntegrity`.
 //!
 //! The pipeline thread never touches D-Bus: [`JobReporter`] updates the
-//! shared [`JobStatus`] and sends a [`JobEvent`] over a channel; [`pump`], a
-//! tokio task, turns each event into signals and PropertiesChanged. Only the
+//! shared [`JobStatus`] and sends a `forge_proto::wire::JobEvent` (the same
+//! record the clients decode) over a channel; [`pump`], a tokio task, turns
+//! each event into signals and PropertiesChanged. Only the
 //! integrity question blocks the pipeline, on a channel answered by
 //! `OverrideIntegrity` or `Cancel`.
 
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
 use forge_proto::i18n::tr;
+use forge_proto::wire::{phase_name, JobEvent, Mismatch};
 use forge_proto::{ForgeError, JobState, Phase};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use zbus::message::Header;
@@ -18,9 +20,9 @@ use zbus::object_server::SignalEmitter;
 
 use crate::config::DaemonConfig;
 use crate::pipeline::context::CancelToken;
-use crate::pipeline::report::Mismatch;
-use crate::pipeline::{IntegrityDecision, Reporter};
+use crate::pipeline::{report, IntegrityDecision, Reporter};
 use crate::service::auth::authorize;
+use crate::service::jobs::JobReport;
 
 /// The job's readable state; the properties are read from here.
 pub struct JobStatus {
@@ -84,23 +86,6 @@ impl JobShared {
     }
 }
 
-/// What the pipeline side tells the D-Bus side.
-#[derive(Debug)]
-pub enum JobEvent {
-    PhaseStarted(Phase),
-    PhaseFinished(Phase),
-    Progress(f64, String),
-    Warning(String),
-    IntegrityFailed(Vec<Mismatch>, String),
-    StateChanged,
-    Finished {
-        success: bool,
-        phase_completed: String,
-        error: String,
-        warnings: Vec<String>,
-    },
-}
-
 /// The pipeline's [`Reporter`] for one job object.
 pub struct JobReporter {
     pub shared: Arc<JobShared>,
@@ -113,19 +98,21 @@ impl JobReporter {
         // is shutting down, and the log still has everything.
         let _ = self.events.send(e);
     }
+}
 
+impl JobReport for JobReporter {
     /// The job's last word: final state, then `Finished`.
-    pub fn finish(
+    fn finish(
         &self,
         state: JobState,
-        phase_completed: String,
+        phase_completed: Option<Phase>,
         error: String,
         warnings: Vec<String>,
     ) {
         {
             let mut s = self.shared.status();
             s.state = state;
-            s.phase_completed = phase_completed.clone();
+            s.phase_completed = phase_name(phase_completed).to_string();
             s.warnings = warnings.clone();
             s.decision = None;
             if state == JobState::Succeeded {
@@ -164,7 +151,10 @@ impl Reporter for JobReporter {
             }
             s.fraction
         };
-        self.send(JobEvent::Progress(f, message.to_string()));
+        self.send(JobEvent::Progress {
+            fraction: f,
+            message: message.to_string(),
+        });
     }
 
     fn warning(&self, message: &str) {
@@ -172,7 +162,7 @@ impl Reporter for JobReporter {
         self.send(JobEvent::Warning(message.to_string()));
     }
 
-    fn await_integrity_decision(&self, mismatches: Vec<Mismatch>) -> IntegrityDecision {
+    fn await_integrity_decision(&self, mismatches: Vec<report::Mismatch>) -> IntegrityDecision {
         let (tx, rx) = mpsc::channel();
         {
             let mut s = self.shared.status();
@@ -187,10 +177,10 @@ impl Reporter for JobReporter {
             count = mismatches.len(),
             "integrity failure: awaiting an override or a cancel"
         );
-        self.send(JobEvent::IntegrityFailed(
-            mismatches,
-            self.shared.config.override_phrase.clone(),
-        ));
+        self.send(JobEvent::IntegrityFailed {
+            mismatches: mismatches.into_iter().map(Mismatch::from).collect(),
+            phrase: self.shared.config.override_phrase.clone(),
+        });
         // A cancel token set elsewhere (daemon shutting down) or a dropped
         // sender counts as Cancel.
         let decision = loop {
@@ -208,7 +198,7 @@ impl Reporter for JobReporter {
             }
         }
         if decision == IntegrityDecision::Override {
-            self.send(JobEvent::StateChanged);
+            self.send(JobEvent::StateChanged(JobState::Running));
         }
         decision
     }
@@ -323,7 +313,7 @@ impl JobObject {
     #[zbus(signal)]
     async fn integrity_failed(
         e: &SignalEmitter<'_>,
-        mismatches: Vec<(String, String, String)>,
+        mismatches: Vec<Mismatch>,
         phrase: &str,
     ) -> zbus::Result<()>;
 
@@ -366,7 +356,7 @@ pub async fn pump(conn: zbus::Connection, path: String, mut rx: UnboundedReceive
         }
     };
     while let Some(ev) = rx.recv().await {
-        let last = matches!(ev, JobEvent::Finished { .. });
+        let last = ev.is_last();
         if let Err(e) = emit(&iface, ev).await {
             tracing::warn!(%path, "emitting a job signal failed: {e}");
         }
@@ -392,23 +382,23 @@ async fn emit(
             obj.phase_completed_changed(em).await?;
             JobObject::phase_finished(em, p.as_str(), p.index()).await
         }
-        JobEvent::Progress(f, msg) => {
+        JobEvent::Progress { fraction, message } => {
             obj.fraction_changed(em).await?;
-            JobObject::progress(em, f, &msg).await
+            JobObject::progress(em, fraction, &message).await
         }
         JobEvent::Warning(msg) => {
             obj.warnings_changed(em).await?;
             JobObject::warning(em, &msg).await
         }
-        JobEvent::IntegrityFailed(m, phrase) => {
+        JobEvent::IntegrityFailed { mismatches, phrase } => {
             tokio::spawn(watch_starter(
                 iface.signal_emitter().connection().clone(),
                 Arc::clone(&obj.shared),
             ));
             obj.state_changed(em).await?;
-            JobObject::integrity_failed(em, m, &phrase).await
+            JobObject::integrity_failed(em, mismatches, &phrase).await
         }
-        JobEvent::StateChanged => obj.state_changed(em).await,
+        JobEvent::StateChanged(_) => obj.state_changed(em).await,
         JobEvent::Finished {
             success,
             phase_completed,
@@ -419,7 +409,8 @@ async fn emit(
             obj.phase_completed_changed(em).await?;
             obj.fraction_changed(em).await?;
             obj.warnings_changed(em).await?;
-            JobObject::finished(em, success, &phase_completed, &error, warnings).await
+            let completed = phase_name(phase_completed);
+            JobObject::finished(em, success, completed, &error, warnings).await
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The job registry (one install at a time) and the job runner: each
 //! accepted install runs the pipeline on its own OS thread, inside a private
-//! mount namespace, and reports through the job object.
+//! mount namespace, and reports through a [`JobReport`] trait object (the
+//! D-Bus job object implements it; this module does not know it).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -10,9 +11,20 @@ use forge_proto::{InstallIo, InstallPlan, JobState, Phase};
 
 use crate::config::DaemonConfig;
 use crate::pipeline::context::CancelToken;
-use crate::pipeline::{self, JobContext, Outcome};
+use crate::pipeline::{self, JobContext, Outcome, Reporter};
 use crate::resources::namespace::enter_private_mount_namespace;
-use crate::service::job::{JobReporter, JobShared};
+
+/// What the runner reports through: the pipeline's [`Reporter`] plus the
+/// job's last word, given once after every guard is released.
+pub trait JobReport: Reporter {
+    fn finish(
+        &self,
+        state: JobState,
+        phase_completed: Option<Phase>,
+        error: String,
+        warnings: Vec<String>,
+    );
+}
 
 #[derive(Default)]
 struct Inner {
@@ -80,7 +92,9 @@ pub struct JobSpec {
     pub plan: InstallPlan,
     pub io: InstallIo,
     pub config: Arc<DaemonConfig>,
-    pub reporter: JobReporter,
+    pub reporter: Arc<dyn JobReport>,
+    /// The job's cancel token (the one the registry holds for the slot).
+    pub cancel: CancelToken,
     pub slot: Slot,
 }
 
@@ -101,9 +115,9 @@ fn run_job(spec: JobSpec) {
         io,
         config,
         reporter,
+        cancel,
         slot,
     } = spec;
-    let shared: Arc<JobShared> = Arc::clone(&reporter.shared);
     let id = slot.id;
     let staging: PathBuf = config.staging_dir.join(format!("job-{id}"));
     tracing::info!(job = id, dry_run = io.dry_run, disk = %io.disk, "job started");
@@ -114,30 +128,24 @@ fn run_job(spec: JobSpec) {
             tracing::error!(job = id, %detail, "cannot isolate the job's mounts");
             (
                 JobState::Failed,
-                String::new(),
+                None,
                 tr("The installer could not prepare its private working area."),
                 Vec::new(),
             )
         }
         Ok(()) => {
-            let reporter_arc: Arc<dyn pipeline::Reporter> = Arc::new(JobReporter {
-                shared: Arc::clone(&shared),
-                events: reporter.events.clone(),
-            });
+            let pipeline_reporter: Arc<dyn Reporter> = reporter.clone();
             let mut ctx = JobContext::new(
                 id,
                 plan,
                 io,
                 Arc::clone(&config),
-                reporter_arc,
-                shared.cancel.clone(),
+                pipeline_reporter,
+                cancel.clone(),
                 staging.clone(),
             );
             let outcome = run_guarded(id, &mut ctx);
-            let completed = ctx
-                .phase_completed
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_default();
+            let completed = ctx.phase_completed;
             let warnings = ctx.warnings.clone();
             drop(ctx); // release every guard before reporting
                        // Invariant 6, checked where it can be seen: nothing the job
@@ -152,7 +160,7 @@ fn run_job(spec: JobSpec) {
             } else {
                 tracing::error!(job = id, "leftover mounts: {}", leftover.join(" "));
             }
-            summarize(id, outcome, &shared.cancel, completed, warnings)
+            summarize(id, outcome, &cancel, completed, warnings)
         }
     };
     if made_staging {
@@ -164,7 +172,7 @@ fn run_job(spec: JobSpec) {
     tracing::info!(
         job = id,
         state = state.as_str(),
-        phase_completed = %phase_completed,
+        phase_completed = forge_proto::wire::phase_name(phase_completed),
         error = %error,
         warnings = warnings.len(),
         "job finished"
@@ -226,9 +234,9 @@ fn summarize(
     id: u32,
     outcome: Outcome,
     cancel: &CancelToken,
-    completed: String,
+    completed: Option<Phase>,
     warnings: Vec<String>,
-) -> (JobState, String, String, Vec<String>) {
+) -> (JobState, Option<Phase>, String, Vec<String>) {
     match outcome {
         Outcome::Succeeded => (JobState::Succeeded, completed, String::new(), warnings),
         Outcome::Cancelled { before } => {
