@@ -30,6 +30,7 @@ use anyhow::{bail, Context, Result};
 use daemon_common::*;
 use forge_tests::daemon::{built_binary, DaemonOptions};
 use forge_tests::env::ForgeEnv;
+use forge_tests::skip::skip;
 use forge_tests::users::{self, TestUser};
 use serde_json::Value;
 
