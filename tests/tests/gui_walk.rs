@@ -256,9 +256,7 @@ fn real_install_walk_into_a_disk_image_reaches_done() -> Result<()> {
     let boot = match forge_tests::test_payload::try_boot_payload() {
         Ok(b) => b,
         Err(e) => {
-            skip(&format!(
-                "the boot test payload cannot be built here: {e:#}"
-            ));
+            skip(format!("the boot test payload cannot be built here: {e:#}"));
             return Ok(());
         }
     };
