@@ -5,8 +5,10 @@
 //! its directory removed on drop.
 //!
 //! The binaries are not built by `cargo test -p forge-tests`; build them
-//! first: `cargo build -p forge-daemon -p forge-cli` (scripts/test.sh does
-//! this). They are looked up next to the test executable
+//! first: `cargo build -p forge-daemon --features fault-injection -p forge-cli`
+//! (scripts/test.sh does this; the feature gives the daemon the test-only
+//! `test_fail_at_phase` / `test_panic_at_phase` keys). They are looked up
+//! next to the test executable
 //! (`target/<profile>/`), see [`built_binary`].
 
 use std::os::unix::fs::PermissionsExt;
@@ -57,7 +59,7 @@ pub fn built_binary(name: &str) -> Result<PathBuf> {
     let bin = dir.join(name);
     if !bin.exists() {
         bail!(
-            "{} is not built; run `cargo build -p forge-daemon -p forge-cli` (or scripts/test.sh) first",
+            "{} is not built; run `cargo build -p forge-daemon --features fault-injection -p forge-cli` (or scripts/test.sh) first",
             bin.display()
         );
     }

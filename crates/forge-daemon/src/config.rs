@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "fault-injection")]
 use forge_proto::Phase;
 use serde::Deserialize;
 
@@ -32,13 +33,16 @@ pub struct DaemonConfig {
     /// Where the accepted install.yaml is written (no secrets).
     #[serde(default = "d_state_file")]
     pub accepted_plan: PathBuf,
-    /// Test-only: make the pipeline fail at this phase. Never set in
-    /// production configuration.
+    /// Test-only (cargo feature `fault-injection`): make the pipeline fail
+    /// at this phase. A build without the feature refuses the key as
+    /// unknown.
+    #[cfg(feature = "fault-injection")]
     #[serde(default, deserialize_with = "de_phase")]
     pub test_fail_at_phase: Option<Phase>,
-    /// Test-only: make the pipeline *panic* at this phase, to prove a
-    /// panicking phase still ends the job with its last word and releases
-    /// everything. Never set in production configuration.
+    /// Test-only (cargo feature `fault-injection`): make the pipeline
+    /// *panic* at this phase, to prove a panicking phase still ends the job
+    /// with its last word and releases everything.
+    #[cfg(feature = "fault-injection")]
     #[serde(default, deserialize_with = "de_phase")]
     pub test_panic_at_phase: Option<Phase>,
 }
@@ -62,6 +66,7 @@ fn d_state_file() -> PathBuf {
     forge_proto::plan::ACCEPTED_PLAN_PATH.into()
 }
 
+#[cfg(feature = "fault-injection")]
 fn de_phase<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Phase>, D::Error> {
     let s: Option<String> = Option::deserialize(d)?;
     match s {
@@ -112,6 +117,24 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
+    fn fault_injection_keys_exist_only_with_the_feature() {
+        let yaml = "test_fail_at_phase: config\n";
+        let parsed = serde_yaml::from_str::<DaemonConfig>(yaml);
+        #[cfg(feature = "fault-injection")]
+        assert_eq!(
+            parsed.expect("known with the feature").test_fail_at_phase,
+            Some(Phase::Config)
+        );
+        #[cfg(not(feature = "fault-injection"))]
+        assert!(parsed
+            .expect_err("unknown without the feature")
+            .to_string()
+            .contains("unknown field"),);
+        let yaml = "test_panic_at_phase: nonsense\n";
+        assert!(serde_yaml::from_str::<DaemonConfig>(yaml).is_err());
+    }
+
+    #[test]
     fn a_world_writable_or_foreign_trust_root_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("forge-daemon.yaml");
@@ -132,7 +155,7 @@ mod tests {
             let err = check_root_owned(&p).expect_err("config owned by nobody refused");
             assert!(err.contains("not root"), "{err}");
         } else {
-            eprintln!("SKIP (part): ownership check needs root");
+            crate::test_skip::skip("(part) the ownership check needs root");
         }
     }
 }

@@ -373,6 +373,7 @@ fn xfs_and_btrfs_roots() {
         let leftover = common::in_namespace(move || {
             let mut job = common::job(&t, &kr, &img, "bios", false);
             job.ctx.plan.filesystem = fs.to_string();
+            job.ctx.state.filesystem = job.ctx.plan.filesystem_kind();
             for (phase, run) in [
                 (Phase::Partition, phases::partition::run as PhaseFn),
                 (Phase::Mount, phases::mount::run),

@@ -7,6 +7,8 @@
 //!   parsed; [`Payload::verify_archives`] hashes the archives in parallel.
 //! - [`deploy`]: extract and register packages into a root, confined,
 //!   re-hashing each archive while it streams.
+//! - [`confined`]: file operations below a root that never follow a
+//!   symlink out of it (the deploy code's and the daemon's).
 //! - `testkit` (cargo feature `testkit`, off by default): real keys,
 //!   signatures and archives for tests; never in a shipped binary.
 //!
@@ -25,6 +27,7 @@
 //! ```
 
 pub mod build;
+pub mod confined;
 mod deploy;
 mod error;
 pub mod index;

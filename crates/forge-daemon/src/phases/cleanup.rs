@@ -8,7 +8,8 @@ use std::path::Path;
 use forge_proto::i18n::{tr, trf};
 
 use crate::pipeline::{JobContext, PhaseError};
-use crate::resources::{mounts, rootfs};
+use crate::resources::mounts;
+use forge_payload::confined;
 
 pub const INSTALL_LOG: &str = "var/log/forge/install.log";
 pub const AUDIT_LOG: &str = "var/log/forge/integrity-audit.log";
@@ -32,10 +33,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         ));
         return Ok(());
     }
-    let failed = tr("Could not finish the installation");
-    let Some(root) = ctx.state.root.clone() else {
-        return Err(PhaseError::new(failed, "the target root is not mounted"));
-    };
+    let root = ctx.state.root()?;
     ctx.log_line(&format!(
         "installed {} packages; {} warnings",
         ctx.state.deployed.len(),
@@ -44,7 +42,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     // A missing log is a trust-chain gap the person must hear about, but
     // the installed system is complete: a warning, not a failure.
     let audit = text(&ctx.audit);
-    if let Err(e) = rootfs::write_file(&root, Path::new(AUDIT_LOG), &audit, 0o640) {
+    if let Err(e) = confined::write_file(&root, Path::new(AUDIT_LOG), &audit, 0o640) {
         ctx.warn(trf(
             "The integrity audit log could not be copied to the new system: {error}",
             &[("error", &e.to_string())],
@@ -52,7 +50,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     }
     ctx.log_line("releasing mounts and devices");
     let log = text(&ctx.log);
-    if let Err(e) = rootfs::write_file(&root, Path::new(INSTALL_LOG), &log, 0o600) {
+    if let Err(e) = confined::write_file(&root, Path::new(INSTALL_LOG), &log, 0o600) {
         ctx.warn(trf(
             "The install log could not be copied to the new system: {error}",
             &[("error", &e.to_string())],

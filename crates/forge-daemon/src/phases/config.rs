@@ -9,9 +9,8 @@ use std::path::Path;
 use forge_proto::i18n::{tr, trf};
 use forge_proto::{BootMode, Filesystem, InstallPlan};
 
-use crate::phases::partition;
 use crate::pipeline::{JobContext, PhaseError};
-use crate::resources::rootfs;
+use forge_payload::confined;
 
 /// `/etc/fstab` for a root file system `fs` with `root_uuid` and, for EFI,
 /// the ESP's FAT volume id.
@@ -64,8 +63,8 @@ pub const REPOS_CONF: &str = "# pkm repository settings, written by FORGE.\n# Th
 /// Every file this phase writes: (path in the target, contents, mode).
 fn files(ctx: &JobContext, keyring: &[u8]) -> Result<Vec<(String, Vec<u8>, u32)>, PhaseError> {
     let plan = &ctx.plan;
-    let fs = partition::filesystem(ctx);
-    let efi = partition::boot_mode(ctx) == BootMode::Efi;
+    let fs = ctx.state.filesystem()?;
+    let efi = ctx.state.boot_mode()? == BootMode::Efi;
     let root_uuid = ctx
         .state
         .root_uuid
@@ -148,15 +147,8 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         ));
         return Ok(());
     }
-    let Some(root) = ctx.state.root.clone() else {
-        return Err(PhaseError::new(failed, "the target root is not mounted"));
-    };
-    if ctx.state.root_uuid.is_none() {
-        return Err(PhaseError::new(
-            failed,
-            "no root UUID recorded by the partition phase",
-        ));
-    }
+    let root = ctx.state.root()?;
+    ctx.state.root_uuid()?;
     let keyring = forge_payload::Keyring::load(&ctx.config.keyring).map_err(|e| {
         PhaseError::new(
             tr("Could not read the release keyring"),
@@ -167,7 +159,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     let all = files(ctx, &public)?;
     let n = all.len() as f64;
     for (i, (path, contents, mode)) in all.into_iter().enumerate() {
-        rootfs::write_file(&root, Path::new(&path), &contents, mode)
+        confined::write_file(&root, Path::new(&path), &contents, mode)
             .map_err(|e| PhaseError::new(failed.clone(), e.to_string()))?;
         ctx.log_line(&format!("wrote /{path}"));
         ctx.progress(
@@ -176,11 +168,11 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         );
     }
     let target = localtime_target(&tz);
-    rootfs::symlink(&root, Path::new("etc/localtime"), Path::new(&target))
+    confined::symlink(&root, Path::new("etc/localtime"), Path::new(&target))
         .map_err(|e| PhaseError::new(failed, e.to_string()))?;
     ctx.log_line(&format!("linked /etc/localtime -> {target}"));
     let zone = Path::new("usr/share/zoneinfo").join(&tz);
-    if !rootfs::exists(&root, &zone) {
+    if !confined::exists(&root, &zone) {
         ctx.warn(trf(
             "The time zone {tz} is not installed in the new system (no /usr/share/zoneinfo/{tz}); the clock will show UTC until a package provides it",
             &[("tz", &tz)],

@@ -12,7 +12,7 @@ use forge_proto::i18n::{tr, trf};
 
 use crate::pipeline::{JobContext, PhaseError};
 use crate::resources::command::{self, CmdError};
-use crate::resources::rootfs;
+use forge_payload::confined;
 
 /// How long one package's script may run.
 pub const HOOK_TIMEOUT: Duration = Duration::from_secs(300);
@@ -52,17 +52,12 @@ pub fn run_with_timeout(ctx: &mut JobContext, limit: Duration) -> Result<(), Pha
         }
         return Ok(());
     }
-    let Some(root) = ctx.state.root.clone() else {
-        return Err(PhaseError::new(
-            tr("Could not run the package scripts"),
-            "the target root is not mounted",
-        ));
-    };
+    let root = ctx.state.root()?;
     if hooks.is_empty() {
         ctx.log_line("no post-install scripts");
         return Ok(());
     }
-    let has_sh = rootfs::exists(&root, Path::new("bin/sh"));
+    let has_sh = confined::exists(&root, Path::new("bin/sh"));
     let n = hooks.len() as f64;
     for (i, (pkg, script)) in hooks.into_iter().enumerate() {
         ctx.progress(

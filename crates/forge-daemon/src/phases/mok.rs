@@ -18,11 +18,10 @@ use std::time::Duration;
 use forge_proto::i18n::{tr, trf};
 use forge_proto::BootMode;
 
-use crate::phases::partition;
 use crate::pipeline::{JobContext, PhaseError};
-use crate::resources::command::{self, run_logged, run_logged_input};
+use crate::resources::command;
 use crate::resources::passwd_hash;
-use crate::resources::rootfs;
+use forge_payload::confined;
 
 pub const MOK_DIR: &str = "var/lib/shim-signed/mok";
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -45,7 +44,7 @@ fn req(hostname: &str, key: &Path, pem: &Path) -> Command {
 }
 
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
-    if partition::boot_mode(ctx) != BootMode::Efi {
+    if ctx.state.boot_mode()? != BootMode::Efi {
         ctx.log_line("mok: BIOS install, no Secure Boot key needed");
         return Ok(());
     }
@@ -61,9 +60,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         return Ok(());
     }
     let failed = tr("Could not create the Secure Boot key");
-    let Some(root) = ctx.state.root.clone() else {
-        return Err(PhaseError::new(failed, "the target root is not mounted"));
-    };
+    let root = ctx.state.root()?;
     // Make the pair in a root-only scratch directory on the host, then copy
     // it into the target through the confined writer.
     std::fs::create_dir_all(&ctx.staging)
@@ -78,9 +75,8 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         scratch.path().join("MOK.der"),
     );
     let hostname = ctx.plan.hostname.clone();
-    run_logged(ctx, &mut req(&hostname, &key, &pem), TIMEOUT, &failed)?;
-    run_logged(
-        ctx,
+    ctx.run_logged(&mut req(&hostname, &key, &pem), TIMEOUT, &failed)?;
+    ctx.run_logged(
         Command::new("openssl")
             .args(["x509", "-outform", "DER", "-in"])
             .arg(&pem)
@@ -89,7 +85,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         TIMEOUT,
         &failed,
     )?;
-    rootfs::mkdir_owned(&root, Path::new(MOK_DIR), 0o700, 0, 0)
+    confined::mkdir_owned(&root, Path::new(MOK_DIR), 0o700, 0, 0)
         .map_err(|e| PhaseError::new(failed.clone(), e.to_string()))?;
     for (src, name, mode) in [
         (&key, "MOK.priv", 0o600),
@@ -98,7 +94,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     ] {
         let data = std::fs::read(src)
             .map_err(|e| PhaseError::new(failed.clone(), format!("{}: {e}", src.display())))?;
-        rootfs::write_file(&root, &Path::new(MOK_DIR).join(name), &data, mode)
+        confined::write_file(&root, &Path::new(MOK_DIR).join(name), &data, mode)
             .map_err(|e| PhaseError::new(failed.clone(), e.to_string()))?;
     }
     ctx.state.mok_key = Some(PathBuf::from(&dir).join("MOK.priv"));
@@ -123,8 +119,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         let hash = passwd_hash::hash(ctx.io.root_password.expose(), passwd_hash::Scheme::Sha512)
             .map_err(|d| PhaseError::new(failed.clone(), d))?;
         let input = zeroize::Zeroizing::new(format!("{hash}\n"));
-        let r = run_logged_input(
-            ctx,
+        let r = ctx.run_logged_input(
             Command::new("mokutil")
                 .arg("--import")
                 .arg(&der)

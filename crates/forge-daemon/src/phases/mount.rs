@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use forge_proto::i18n::{tr, trf};
 use forge_proto::BootMode;
 
-use crate::phases::partition;
 use crate::pipeline::{JobContext, PhaseError};
 use crate::resources::mounts::MountGuard;
-use crate::resources::rootfs;
+use forge_payload::confined;
 
 /// A directory removed (recursively) when the guard drops.
 pub struct DirGuard(PathBuf);
@@ -28,8 +27,8 @@ impl Drop for DirGuard {
 }
 
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
-    let mode = partition::boot_mode(ctx);
-    let fs = partition::filesystem(ctx);
+    let mode = ctx.state.boot_mode()?;
+    let fs = ctx.state.filesystem()?;
     let root = ctx.staging.join("root");
     if ctx.dry_run {
         ctx.operation(&trf(
@@ -44,12 +43,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         return Ok(());
     }
     let failed = tr("Could not mount the new file systems");
-    let Some(dev) = ctx.state.root_partition.clone() else {
-        return Err(PhaseError::new(
-            failed,
-            "no root partition recorded by the partition phase",
-        ));
-    };
+    let dev = ctx.state.root_partition()?;
     std::fs::create_dir_all(&root)
         .map_err(|e| PhaseError::new(failed.clone(), format!("mkdir {}: {e}", root.display())))?;
     ctx.log_line(&format!(
@@ -64,7 +58,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     ctx.state.root = Some(root.clone());
 
     if mode == BootMode::Efi {
-        rootfs::open_dir(&root, Path::new("boot/efi"), true)
+        confined::open_dir(&root, Path::new("boot/efi"), true)
             .map_err(|e| PhaseError::new(failed.clone(), e.to_string()))?;
         let esp = ctx.staging.join("esp");
         let _ = std::fs::remove_dir_all(&esp);

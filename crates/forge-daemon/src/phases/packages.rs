@@ -36,9 +36,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         }
         return Ok(());
     }
-    let Some(root) = ctx.state.root.clone() else {
-        return Err(PhaseError::new(failed, "the target root is not mounted"));
-    };
+    let root = ctx.state.root()?;
     let (Some(payload), Some(report)) = (ctx.state.payload.take(), ctx.state.integrity.take())
     else {
         return Err(PhaseError::new(

@@ -9,10 +9,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use forge_proto::i18n::{tr, trf};
-use forge_proto::{BootMode, Filesystem};
+use forge_proto::{layout, BootMode, Filesystem};
 
 use crate::pipeline::{JobContext, PhaseError};
-use crate::resources::command::{self, run_logged, run_logged_input};
+use crate::resources::command;
 use crate::resources::loopdev::{self, LoopDevice};
 
 const ESP_TYPE: &str = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
@@ -21,28 +21,13 @@ const BIOS_BOOT_TYPE: &str = "21686148-6449-6E6F-744E-656564454649";
 const ROOT_TYPE: &str = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709";
 const TOOL_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The boot mode to install for: what validate resolved, else the plan's
-/// explicit choice, else what this machine booted with.
-pub fn boot_mode(ctx: &JobContext) -> BootMode {
-    match ctx.state.boot_mode.or_else(|| ctx.plan.boot_mode()) {
-        Some(BootMode::Efi) => BootMode::Efi,
-        Some(BootMode::Bios) => BootMode::Bios,
-        _ if Path::new("/sys/firmware/efi").exists() => BootMode::Efi,
-        _ => BootMode::Bios,
-    }
-}
-
-/// The plan's root file system (ext4 when the plan names none we know;
-/// validate has refused anything else already).
-pub fn filesystem(ctx: &JobContext) -> Filesystem {
-    ctx.plan.filesystem_kind().unwrap_or_default()
-}
-
-/// The sfdisk script for `mode`.
+/// The sfdisk script for `mode` (the boot partition's size from
+/// [`forge_proto::layout`], the estimate validate and the frontends use).
 pub fn sfdisk_script(mode: BootMode) -> String {
+    let size = layout::boot_partition_size(mode) / layout::MIB;
     let first = match mode {
-        BootMode::Bios => format!("size=1MiB, type={BIOS_BOOT_TYPE}, name=\"BIOS boot\""),
-        _ => format!("size=512MiB, type={ESP_TYPE}, name=\"EFI system\""),
+        BootMode::Bios => format!("size={size}MiB, type={BIOS_BOOT_TYPE}, name=\"BIOS boot\""),
+        _ => format!("size={size}MiB, type={ESP_TYPE}, name=\"EFI system\""),
     };
     format!("label: gpt\n{first}\ntype={ROOT_TYPE}, name=\"root\"\n")
 }
@@ -64,18 +49,9 @@ fn mkfs_esp(dev: &Path) -> Command {
     c
 }
 
-/// The target as the plan names it (validate resolved it already).
-pub fn target(ctx: &JobContext) -> PathBuf {
-    ctx.state
-        .target_path
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&ctx.io.disk))
-}
-
 /// The file system UUID of `dev` as blkid reads it from the device itself.
 fn uuid_of(ctx: &mut JobContext, dev: &Path) -> Result<String, PhaseError> {
-    let out = run_logged(
-        ctx,
+    let out = ctx.run_logged(
         Command::new("blkid")
             .args(["-p", "-o", "value", "-s", "UUID"])
             .arg(dev),
@@ -93,9 +69,9 @@ fn uuid_of(ctx: &mut JobContext, dev: &Path) -> Result<String, PhaseError> {
 }
 
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
-    let mode = boot_mode(ctx);
-    let fs = filesystem(ctx);
-    let target = target(ctx);
+    let mode = ctx.state.boot_mode()?;
+    let fs = ctx.state.filesystem()?;
+    let target = ctx.state.target()?;
     let is_image = std::fs::metadata(&target)
         .map(|m| m.file_type().is_file())
         .unwrap_or(false);
@@ -171,16 +147,14 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     ctx.progress(0.1, &tr("Partitioning the disk"));
 
     let failed = tr("Could not partition the disk");
-    run_logged(
-        ctx,
+    ctx.run_logged(
         Command::new("wipefs").arg("-a").arg(&disk),
         TOOL_TIMEOUT,
         &failed,
     )?;
     let script = sfdisk_script(mode);
     ctx.log_line(&format!("sfdisk script:\n{script}"));
-    run_logged_input(
-        ctx,
+    ctx.run_logged_input(
         Command::new("sfdisk")
             .args(["--quiet", "--wipe", "always", "--wipe-partitions", "always"])
             .arg(&disk),
@@ -196,24 +170,22 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     let failed = tr("Could not format the new partitions");
     if mode == BootMode::Efi {
         // Old signatures inside the new partitions would confuse blkid.
-        run_logged(
-            ctx,
+        ctx.run_logged(
             Command::new("wipefs").arg("-a").arg(&first),
             TOOL_TIMEOUT,
             &failed,
         )?;
-        run_logged(ctx, &mut mkfs_esp(&first), TOOL_TIMEOUT, &failed)?;
+        ctx.run_logged(&mut mkfs_esp(&first), TOOL_TIMEOUT, &failed)?;
         let uuid = uuid_of(ctx, &first)?;
         ctx.state.esp_partition = Some(first.clone());
         ctx.state.esp_uuid = Some(uuid);
     }
-    run_logged(
-        ctx,
+    ctx.run_logged(
         Command::new("wipefs").arg("-a").arg(&root),
         TOOL_TIMEOUT,
         &failed,
     )?;
-    run_logged(ctx, &mut mkfs_root(fs, &root), TOOL_TIMEOUT, &failed)?;
+    ctx.run_logged(&mut mkfs_root(fs, &root), TOOL_TIMEOUT, &failed)?;
     let uuid = uuid_of(ctx, &root)?;
     ctx.log_line(&format!("root {} UUID={uuid}", root.display()));
     ctx.state.root_partition = Some(root);

@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use forge_proto::i18n::{tr, trf};
+use forge_proto::i18n::trf;
 
 use crate::pipeline::{JobContext, PhaseError};
-use crate::resources::{command, rootfs};
+use crate::resources::command;
+use forge_payload::confined;
 
 const UNIT_DIRS: &[&str] = &[
     "etc/systemd/system",
@@ -56,7 +57,7 @@ fn find_unit(root: &Path, unit: &str) -> Option<(PathBuf, String)> {
     for name in std::iter::once(unit.to_string()).chain(template) {
         for dir in UNIT_DIRS {
             let rel = Path::new(dir).join(&name);
-            if let Ok(Some(data)) = rootfs::read_file(root, &rel) {
+            if let Ok(Some(data)) = confined::read_file(root, &rel) {
                 return Some((
                     Path::new("/").join(rel),
                     String::from_utf8_lossy(&data).into_owned(),
@@ -101,7 +102,7 @@ fn enable_by_hand(root: &Path, unit: &str, file: &Path, text: &str) -> Result<us
             "RequiredBy" => format!("etc/systemd/system/{value}.requires/{unit}"),
             _ => format!("etc/systemd/system/{value}"),
         };
-        rootfs::symlink(root, Path::new(&link), file).map_err(|e| e.to_string())?;
+        confined::symlink(root, Path::new(&link), file).map_err(|e| e.to_string())?;
         made += 1;
     }
     Ok(made)
@@ -118,12 +119,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         }
         return Ok(());
     }
-    let Some(root) = ctx.state.root.clone() else {
-        return Err(PhaseError::new(
-            tr("Could not enable the services"),
-            "the target root is not mounted",
-        ));
-    };
+    let root = ctx.state.root()?;
     let systemctl = command::have("systemctl");
     for unit in units {
         if !valid_unit(&unit) {
@@ -145,7 +141,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
             cmd.arg(format!("--root={}", root.display()))
                 .arg("enable")
                 .arg(&unit);
-            let r = command::run_logged(ctx, &mut cmd, Duration::from_secs(60), "");
+            let r = ctx.run_logged(&mut cmd, Duration::from_secs(60), "");
             if let Err(e) = r {
                 ctx.log_line(&e.detail);
                 ctx.warn(trf(
@@ -181,14 +177,14 @@ mod tests {
     fn enables_by_hand_from_the_install_section() {
         let d = tempfile::tempdir().unwrap();
         let text = "[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\nAlias=y.service\n";
-        rootfs::write_file(
+        confined::write_file(
             d.path(),
             Path::new("usr/lib/systemd/system/x.service"),
             text.as_bytes(),
             0o644,
         )
         .unwrap();
-        rootfs::write_file(
+        confined::write_file(
             d.path(),
             Path::new("usr/lib/systemd/system/getty@.service"),
             text.as_bytes(),

@@ -15,7 +15,7 @@ use forge_proto::i18n::{tr, trf};
 
 use crate::pipeline::{JobContext, PhaseError};
 use crate::resources::passwd_hash::{self, Scheme};
-use crate::resources::rootfs;
+use forge_payload::confined;
 
 /// One of the colon-separated account databases, kept as lines so entries
 /// FORGE does not touch stay byte for byte.
@@ -76,7 +76,7 @@ fn gecos(full_name: &str) -> String {
 }
 
 fn read(root: &Path, rel: &str) -> Result<String, PhaseError> {
-    let bytes = rootfs::read_file(root, Path::new(rel)).map_err(|e| {
+    let bytes = confined::read_file(root, Path::new(rel)).map_err(|e| {
         PhaseError::new(
             tr("Could not read the new system's account files"),
             e.to_string(),
@@ -87,7 +87,7 @@ fn read(root: &Path, rel: &str) -> Result<String, PhaseError> {
 
 /// The hash scheme the target expects (see the module doc).
 pub fn scheme_for(root: &Path) -> Scheme {
-    let defs = rootfs::read_file(root, Path::new("etc/login.defs"))
+    let defs = confined::read_file(root, Path::new("etc/login.defs"))
         .ok()
         .flatten()
         .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -108,7 +108,10 @@ pub fn scheme_for(root: &Path) -> Scheme {
         "usr/lib/libcrypt.so.1",
         "usr/lib64/libcrypt.so.1",
     ];
-    if libxcrypt.iter().any(|p| rootfs::exists(root, Path::new(p))) {
+    if libxcrypt
+        .iter()
+        .any(|p| confined::exists(root, Path::new(p)))
+    {
         Scheme::Yescrypt
     } else {
         Scheme::Sha512
@@ -141,16 +144,14 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         return Ok(());
     }
     let failed = tr("Could not create the user accounts");
-    let Some(root) = ctx.state.root.clone() else {
-        return Err(PhaseError::new(failed, "the target root is not mounted"));
-    };
+    let root = ctx.state.root()?;
     let mut passwd = Table::parse(&read(&root, "etc/passwd")?);
     let mut group = Table::parse(&read(&root, "etc/group")?);
     let mut shadow = Table::parse(&read(&root, "etc/shadow")?);
     let mut gshadow = Table::parse(&read(&root, "etc/gshadow")?);
     let shell = ["bin/bash", "usr/bin/bash"]
         .iter()
-        .find(|p| rootfs::exists(&root, Path::new(p)))
+        .find(|p| confined::exists(&root, Path::new(p)))
         .map(|p| format!("/{p}"))
         .unwrap_or_else(|| "/bin/sh".into());
 
@@ -271,7 +272,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         None => (0o600, 0),
     };
     let write = |rel: &str, t: &Table, mode: u32, gid: u32| {
-        rootfs::write_file_owned(&root, Path::new(rel), t.render().as_bytes(), mode, 0, gid)
+        confined::write_file_owned(&root, Path::new(rel), t.render().as_bytes(), mode, 0, gid)
             .map_err(|e| PhaseError::new(tr("Could not create the user accounts"), e.to_string()))
     };
     write("etc/passwd", &passwd, 0o644, 0)?;
@@ -286,13 +287,13 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
 
     let home_rel = Path::new(home.trim_start_matches('/'));
     let skel = Path::new("etc/skel");
-    let r = if rootfs::exists(&root, skel) {
-        rootfs::copy_tree_owned(&root, skel, home_rel, uid, uid)
+    let r = if confined::exists(&root, skel) {
+        confined::copy_tree_owned(&root, skel, home_rel, uid, uid)
     } else {
-        rootfs::mkdir_owned(&root, home_rel, 0o700, uid, uid)
+        confined::mkdir_owned(&root, home_rel, 0o700, uid, uid)
     };
     r.map_err(|e| PhaseError::new(failed.clone(), e.to_string()))?;
-    rootfs::mkdir_owned(&root, home_rel, 0o700, uid, uid)
+    confined::mkdir_owned(&root, home_rel, 0o700, uid, uid)
         .map_err(|e| PhaseError::new(failed, e.to_string()))?;
     ctx.log_line(&format!("home {home} from /etc/skel"));
     Ok(())

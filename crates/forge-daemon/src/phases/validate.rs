@@ -1,29 +1,25 @@
-//! Phase `validate`: the daemon's deep checks, run for real also in a dry
-//! run. The plan and `install_io` are checked again (the daemon is the
-//! authority); then the target: it must pass the daemon's target policy,
-//! must not be mounted, used as swap, held by another device (LVM, RAID) or
-//! attached to a loop device, must not be the disk holding `/` or the live
-//! medium, and must be large enough for the chosen groups. Boot mode `auto`
-//! is resolved here from `/sys/firmware/efi`.
+//! Phase `validate`: the daemon's deep checks of the plan and the target,
+//! run for real also in a dry run. The plan and `install_io` are checked
+//! again (the daemon is the authority); then the target: it must pass the
+//! daemon's target policy, must not be mounted, used as swap, held by
+//! another device (LVM, RAID) or attached to a loop device, must not be the
+//! disk holding `/` or the live medium, and must hold at least the
+//! partitions FORGE makes ([`forge_proto::layout`]). Boot mode `auto` is
+//! resolved here; the boot mode, file system, target and its size go into
+//! the job state for the later phases. Signatures are verify's: once verify
+//! knows the packages' installed size, it checks the disk again with
+//! [`check_fits`].
 
 use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use forge_proto::i18n::{tr, trf};
-use forge_proto::{BootMode, Filesystem, SystemCatalog};
+use forge_proto::layout::{self, MIB};
+use forge_proto::SystemCatalog;
 
 use crate::pipeline::{JobContext, PhaseError};
 use crate::target::{self, Target, TargetKind};
-
-const MIB: u64 = 1024 * 1024;
-/// GPT, alignment and the backup table.
-const TABLE_OVERHEAD: u64 = 4 * MIB;
-/// What the partition phase creates besides root.
-const ESP_SIZE: u64 = 512 * MIB;
-const BIOS_BOOT_SIZE: u64 = MIB;
-/// Root file system headroom over the packages' installed size.
-const ROOT_SLACK: u64 = 64 * MIB;
 
 fn problem(summary: String, detail: impl Into<String>) -> PhaseError {
     PhaseError::new(summary, detail)
@@ -42,14 +38,29 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     check_not_in_use(&target)?;
     check_not_live_medium(&target)?;
 
-    let boot = resolve_boot_mode(ctx.plan.boot_mode().unwrap_or_default());
-    ctx.log_line(&format!("boot mode {}", boot.as_str()));
+    let boot = layout::resolve_boot_mode(ctx.plan.boot_mode());
+    let fs = ctx.plan.filesystem_kind().unwrap_or_default();
+    ctx.log_line(&format!(
+        "boot mode {}, root file system {}",
+        boot.as_str(),
+        fs.as_str()
+    ));
     ctx.state.boot_mode = Some(boot);
+    ctx.state.filesystem = Some(fs);
 
     ctx.progress(0.6, &tr("Checking the disk size"));
-    check_size(ctx, &target, boot)?;
+    let size = target::size_bytes(&target).map_err(|e| {
+        let disk = target.path.display().to_string();
+        problem(
+            trf("{disk} cannot be examined.", &[("disk", &disk)]),
+            format!("size of {disk}: {e}"),
+        )
+    })?;
     ctx.state.target_path = Some(target.path);
-    Ok(())
+    ctx.state.target_size = Some(size);
+    // What the partition phase needs alone; verify checks again with the
+    // packages' installed size from the signed index.
+    check_fits(ctx, 0)
 }
 
 /// The same forge-proto validation the frontends ran, once more.
@@ -75,16 +86,6 @@ fn recheck_plan(ctx: &mut JobContext) -> Result<(), PhaseError> {
         ),
         detail.clone(),
     ))
-}
-
-/// `efi` when the live system booted through UEFI, else `bios`; an explicit
-/// choice is kept.
-pub fn resolve_boot_mode(choice: BootMode) -> BootMode {
-    match choice {
-        BootMode::Auto if Path::new("/sys/firmware/efi").exists() => BootMode::Efi,
-        BootMode::Auto => BootMode::Bios,
-        other => other,
-    }
 }
 
 /// `(major, minor)` of a block device node.
@@ -282,54 +283,16 @@ fn check_not_live_medium(target: &Target) -> Result<(), PhaseError> {
     Ok(())
 }
 
-/// Smallest root file system each type can be made with.
-fn fs_minimum(fs: Option<Filesystem>) -> u64 {
-    match fs {
-        Some(Filesystem::Xfs) => 300 * MIB,
-        Some(Filesystem::Btrfs) => 128 * MIB,
-        _ => 32 * MIB,
-    }
-}
-
-/// The bytes an install of `installed` package bytes needs on the disk.
-pub fn required_bytes(installed: u64, boot: BootMode, fs: Option<Filesystem>) -> u64 {
-    let boot_part = if boot == BootMode::Bios {
-        BIOS_BOOT_SIZE
-    } else {
-        ESP_SIZE
-    };
-    let root = (installed + installed / 8 + ROOT_SLACK).max(fs_minimum(fs));
-    TABLE_OVERHEAD + boot_part + root
-}
-
-fn check_size(ctx: &mut JobContext, target: &Target, boot: BootMode) -> Result<(), PhaseError> {
-    let disk = target.path.display().to_string();
-    let size = target::size_bytes(target).map_err(|e| {
-        problem(
-            trf("{disk} cannot be examined.", &[("disk", &disk)]),
-            format!("size of {disk}: {e}"),
-        )
-    })?;
-    // The size estimate reads the signature-checked index; when the payload
-    // does not open, the verify phase reports why, and the size is checked
-    // from what the partition phase needs alone.
-    let installed = match forge_payload::Keyring::load(&ctx.config.keyring)
-        .and_then(|k| forge_payload::open_verified(&ctx.config.payload, &k))
-        .and_then(|p| p.resolve_groups(&ctx.plan.package_groups))
-    {
-        Ok(pkgs) => pkgs.iter().map(|p| p.installed_size).sum(),
-        Err(e) => {
-            ctx.log_line(&format!(
-                "size estimate without the payload (verify will report it): {e}"
-            ));
-            0
-        }
-    };
-    let need = required_bytes(installed, boot, ctx.plan.filesystem_kind());
+/// Checks that the target (recorded by [`run`]) holds the partitions FORGE
+/// makes plus `installed` bytes of packages ([`layout::required_bytes`]).
+pub fn check_fits(ctx: &mut JobContext, installed: u64) -> Result<(), PhaseError> {
+    let (disk, size) = (ctx.state.target()?, ctx.state.target_size()?);
+    let need = layout::required_bytes(installed, ctx.state.boot_mode()?, ctx.state.filesystem()?);
     ctx.log_line(&format!(
         "disk size {size} bytes, needed {need} (packages {installed})"
     ));
     if size < need {
+        let disk = disk.display().to_string();
         let (have, want) = (mib(size), mib(need));
         return Err(problem(
             trf(
@@ -351,30 +314,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn size_needs_grow_with_packages_and_boot_partition() {
-        let bios = required_bytes(0, BootMode::Bios, Some(Filesystem::Ext4));
-        let efi = required_bytes(0, BootMode::Efi, Some(Filesystem::Ext4));
-        assert!(efi > bios + 500 * MIB);
-        assert!(required_bytes(1 << 30, BootMode::Bios, None) > (1 << 30) + bios - ROOT_SLACK);
-        assert!(required_bytes(0, BootMode::Bios, Some(Filesystem::Xfs)) >= 300 * MIB);
-    }
-
-    #[test]
-    fn explicit_boot_modes_are_kept() {
-        assert_eq!(resolve_boot_mode(BootMode::Bios), BootMode::Bios);
-        assert_eq!(resolve_boot_mode(BootMode::Efi), BootMode::Efi);
-        assert_ne!(resolve_boot_mode(BootMode::Auto), BootMode::Auto);
-    }
-
-    #[test]
     fn the_root_disk_is_in_use() {
         // Whatever holds / here is mounted, so it must be refused.
         let Some((dev, _, source)) = mounts().into_iter().find(|(_, m, _)| m == "/") else {
-            eprintln!("SKIP: / is not in /proc/self/mountinfo here");
+            crate::test_skip::skip("/ is not in /proc/self/mountinfo here");
             return;
         };
         let Some(d) = source_dev(&source).or(Some(dev)).filter(|d| d.0 != 0) else {
-            eprintln!("SKIP: / is not on a block device here");
+            crate::test_skip::skip("/ is not on a block device here");
             return;
         };
         let node = if source_dev(&source) == Some(d) {
@@ -383,7 +330,7 @@ mod tests {
             PathBuf::from(format!("/dev/block/{}:{}", d.0, d.1))
         };
         if !node.exists() {
-            eprintln!("SKIP: no /dev/block node for /");
+            crate::test_skip::skip("no /dev/block node for /");
             return;
         }
         let t = Target {

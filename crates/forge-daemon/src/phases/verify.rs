@@ -5,7 +5,10 @@
 //! goes to the integrity audit log (`ctx.audit`).
 //!
 //! A bad signature, an unreadable keyring or a group the payload cannot
-//! satisfy fails the phase: there is nothing trustworthy to override. An
+//! satisfy fails the phase: there is nothing trustworthy to override. So
+//! does a target too small for the resolved packages' installed size (the
+//! signed index is the first trustworthy source of it; validate checked the
+//! partitions alone). An
 //! archive that is missing, unlisted or does not hash to its signed SHA-256
 //! halts the job in awaiting-override: it continues only after an
 //! authorized caller types the exact phrase, and stops with the disk
@@ -14,6 +17,7 @@
 use forge_payload::{open_verified, Keyring, PayloadError};
 use forge_proto::i18n::{tr, trf};
 
+use crate::phases::validate;
 use crate::pipeline::{IntegrityDecision, JobContext, PhaseError};
 
 fn audit(ctx: &mut JobContext, line: String) {
@@ -88,6 +92,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
                 e.to_string(),
             )
         })?;
+    validate::check_fits(ctx, packages.iter().map(|p| p.installed_size).sum())?;
     let n = packages.len().to_string();
     ctx.progress(
         0.1,

@@ -9,7 +9,7 @@ use forge_proto::i18n::{tr, trf};
 
 use crate::pipeline::{JobContext, PhaseError};
 use crate::resources::mounts::MountGuard;
-use crate::resources::rootfs;
+use forge_payload::confined;
 
 /// The host paths bound into the target, in order.
 pub fn binds() -> Vec<&'static str> {
@@ -29,11 +29,9 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         return Ok(());
     }
     let failed = tr("Could not prepare the new system for configuration");
-    let Some(root) = ctx.state.root.clone() else {
-        return Err(PhaseError::new(failed, "the target root is not mounted"));
-    };
+    let root = ctx.state.root()?;
     for p in binds() {
-        rootfs::open_dir(&root, Path::new(p), true)
+        confined::open_dir(&root, Path::new(p), true)
             .map_err(|e| PhaseError::new(failed.clone(), e.to_string()))?;
         let target = root.join(p.trim_start_matches('/'));
         ctx.log_line(&format!("mount --bind {p} {}", target.display()));

@@ -1,10 +1,14 @@
 //! The state one install job carries through the phases: the plan, the
 //! credentials, the daemon configuration, what earlier phases produced for
-//! later ones, the install and audit logs, warnings, and every resource guard
-//! (loop device, mounts) in the order it was set up.
+//! later ones ([`InstallState`]), the install and audit logs, warnings, and
+//! every resource guard (loop device, mounts) in the order it was set up.
+//! Running an external tool for a phase is a method here
+//! ([`JobContext::run_logged`]): its command line and output go to the
+//! install log, its failure becomes a [`PhaseError`].
 
 use std::any::Any;
 use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -12,6 +16,10 @@ use forge_proto::{InstallIo, InstallPlan, Phase};
 
 use crate::config::DaemonConfig;
 use crate::pipeline::report::{IntegrityDecision, Mismatch, Reporter};
+use crate::pipeline::PhaseError;
+use crate::resources::command::{self, CmdOutput};
+
+pub use crate::pipeline::state::InstallState;
 
 /// Set by `Cancel()`; the pipeline stops at the next phase boundary, and
 /// long phases may poll it at their own safe points.
@@ -27,46 +35,6 @@ impl CancelToken {
     }
 }
 
-/// What earlier phases hand to later ones. Phases add fields here as they
-/// need them; keep each field documented with the phase that fills it.
-#[derive(Default)]
-pub struct InstallState {
-    /// validate: `efi` or `bios` (never `auto` once resolved).
-    pub boot_mode: Option<forge_proto::BootMode>,
-    /// validate: the block device or image file the install goes to.
-    pub target_path: Option<PathBuf>,
-    /// verify: the payload whose signatures held, the packages of the
-    /// plan's groups (dependency closure), and what hashing them observed;
-    /// the packages phase deploys exactly these.
-    pub payload: Option<forge_payload::Payload>,
-    pub packages: Vec<forge_payload::PackageEntry>,
-    pub integrity: Option<forge_payload::IntegrityReport>,
-    /// mount: where the target root is mounted (inside the job's namespace).
-    pub root: Option<PathBuf>,
-    /// packages: units the installed packages ask to be enabled.
-    pub package_services: Vec<String>,
-    /// packages: `.INSTALL` scripts to run in the hooks phase, in order
-    /// (package name, path of the script inside the target).
-    pub hooks: Vec<(String, PathBuf)>,
-    /// partition: the whole-disk device partitioned (the block device, or
-    /// the loop device an image file was attached to).
-    pub disk_device: Option<PathBuf>,
-    /// partition: the root partition's node and file system UUID.
-    pub root_partition: Option<PathBuf>,
-    pub root_uuid: Option<String>,
-    /// partition (EFI): the ESP's node and its FAT volume id (`ABCD-1234`).
-    pub esp_partition: Option<PathBuf>,
-    pub esp_uuid: Option<String>,
-    /// mount (EFI): host directory collecting the ESP's content; bootloader
-    /// copies it onto the FAT file system with mtools.
-    pub esp_staging: Option<PathBuf>,
-    /// packages: (name, version) of every package deployed.
-    pub deployed: Vec<(String, String)>,
-    /// mok: the MOK certificate (PEM) and private key, paths in the target.
-    pub mok_cert: Option<PathBuf>,
-    pub mok_key: Option<PathBuf>,
-}
-
 /// One install job's context. Created by the job runner, passed `&mut` to
 /// each phase's `run`.
 pub struct JobContext {
@@ -77,9 +45,12 @@ pub struct JobContext {
     /// Validate and verify run for real; later phases only describe what
     /// they would do via [`JobContext::operation`].
     pub dry_run: bool,
-    /// Test-only: fail the pipeline at this phase (from the daemon config).
+    /// Test-only (cargo feature `fault-injection`): fail the pipeline at
+    /// this phase (from the daemon config).
+    #[cfg(feature = "fault-injection")]
     pub fault_at: Option<Phase>,
-    /// Test-only: panic at this phase (from the daemon config).
+    /// Test-only (cargo feature `fault-injection`): panic at this phase.
+    #[cfg(feature = "fault-injection")]
     pub panic_at: Option<Phase>,
     pub cancel: CancelToken,
     /// Per-job staging directory (under the config's `staging_dir`).
@@ -110,16 +81,16 @@ impl JobContext {
         staging: PathBuf,
     ) -> JobContext {
         let dry_run = io.dry_run;
-        let fault_at = config.test_fail_at_phase;
-        let panic_at = config.test_panic_at_phase;
         JobContext {
             job_id,
             plan,
             io,
+            #[cfg(feature = "fault-injection")]
+            fault_at: config.test_fail_at_phase,
+            #[cfg(feature = "fault-injection")]
+            panic_at: config.test_panic_at_phase,
             config,
             dry_run,
-            fault_at,
-            panic_at,
             cancel,
             staging,
             state: InstallState::default(),
@@ -180,6 +151,45 @@ impl JobContext {
         self.log_line(&format!("would: {description}"));
         let f = 0.5;
         self.progress(f, description);
+    }
+
+    /// Runs `cmd` for the current phase within `timeout`: the command line
+    /// and its output go to the install log; a failure becomes a
+    /// [`PhaseError`] with the translated `summary` (the detail names the
+    /// command and carries its stderr).
+    pub fn run_logged(
+        &mut self,
+        cmd: &mut Command,
+        timeout: std::time::Duration,
+        summary: &str,
+    ) -> Result<CmdOutput, PhaseError> {
+        self.run_logged_input(cmd, None, timeout, summary)
+    }
+
+    /// As [`JobContext::run_logged`], feeding `stdin` (may be a secret: it
+    /// is never logged).
+    pub fn run_logged_input(
+        &mut self,
+        cmd: &mut Command,
+        stdin: Option<&[u8]>,
+        timeout: std::time::Duration,
+        summary: &str,
+    ) -> Result<CmdOutput, PhaseError> {
+        self.log_line(&format!("$ {}", command::describe(cmd)));
+        let result = command::run_with_input(cmd, stdin, timeout);
+        let output = match &result {
+            Ok(out) => out
+                .stdout
+                .lines()
+                .chain(out.stderr.lines())
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+            Err(e) => e.output().lines().map(str::to_string).collect(),
+        };
+        for line in output.iter().filter(|l| !l.trim().is_empty()) {
+            self.log_line(&format!("  {line}"));
+        }
+        result.map_err(|e| PhaseError::new(summary, e.to_string()))
     }
 
     /// Blocks until the person overrides or cancels an integrity failure.

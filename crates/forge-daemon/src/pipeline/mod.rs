@@ -1,5 +1,6 @@
 //! The install pipeline: the 13 phases in order, progress accounting, dry
-//! runs, fault injection for tests, and undo on failure.
+//! runs, undo on failure, and (cargo feature `fault-injection`, tests only)
+//! a failure or panic injected at a configured phase.
 //!
 //! The pipeline runs synchronously on one dedicated OS thread (see
 //! [`crate::resources::namespace`]), which owns a private mount namespace so
@@ -9,9 +10,11 @@
 
 pub mod context;
 pub mod report;
+pub mod state;
 
 pub use context::JobContext;
 pub use report::{IntegrityDecision, Reporter};
+pub use state::InstallState;
 
 use forge_proto::Phase;
 
@@ -52,8 +55,10 @@ pub enum Outcome {
     },
 }
 
-/// Runs one phase for real, or in a dry run describes what it would do.
-fn run_phase(phase: Phase, ctx: &mut JobContext) -> Result<(), PhaseError> {
+/// Test-only (cargo feature `fault-injection`, off in shipped builds): the
+/// failure or panic the daemon configuration asked for at `phase`.
+#[cfg(feature = "fault-injection")]
+fn injected_fault(phase: Phase, ctx: &JobContext) -> Result<(), PhaseError> {
     if ctx.panic_at == Some(phase) {
         panic!("panic injection configured for phase {phase}");
     }
@@ -63,6 +68,13 @@ fn run_phase(phase: Phase, ctx: &mut JobContext) -> Result<(), PhaseError> {
             format!("fault injection configured for phase {phase}"),
         ));
     }
+    Ok(())
+}
+
+/// Runs one phase for real, or in a dry run describes what it would do.
+fn run_phase(phase: Phase, ctx: &mut JobContext) -> Result<(), PhaseError> {
+    #[cfg(feature = "fault-injection")]
+    injected_fault(phase, ctx)?;
     match phase {
         Phase::Validate => phases::validate::run(ctx),
         Phase::Verify => phases::verify::run(ctx),

@@ -2,7 +2,8 @@
 //! with a time limit: output captured, the whole process group killed when
 //! the limit passes or the guard is dropped early. Arguments are logged, so
 //! a secret must never be an argument: feed it through `stdin` instead, which
-//! is never logged.
+//! is never logged. (A phase runs a tool through `JobContext::run_logged`,
+//! which logs the command line and output; this module knows no job.)
 
 use std::ffi::OsStr;
 use std::io::{Read, Write};
@@ -13,8 +14,6 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-
-use crate::pipeline::{JobContext, PhaseError};
 
 /// What a finished child produced.
 #[derive(Debug)]
@@ -207,46 +206,6 @@ pub fn which(program: &str) -> Option<std::path::PathBuf> {
     std::env::split_paths(&path)
         .map(|d| d.join(program))
         .find(|p| p.is_file())
-}
-
-/// Runs `cmd` for a phase: the command line and its output go to the install
-/// log; a failure becomes a [`PhaseError`] with the translated `summary`.
-pub fn run_logged(
-    ctx: &mut JobContext,
-    cmd: &mut Command,
-    timeout: Duration,
-    summary: &str,
-) -> Result<CmdOutput, PhaseError> {
-    run_logged_input(ctx, cmd, None, timeout, summary)
-}
-
-/// As [`run_logged`], feeding `stdin` (never logged).
-pub fn run_logged_input(
-    ctx: &mut JobContext,
-    cmd: &mut Command,
-    stdin: Option<&[u8]>,
-    timeout: Duration,
-    summary: &str,
-) -> Result<CmdOutput, PhaseError> {
-    ctx.log_line(&format!("$ {}", describe(cmd)));
-    match run_with_input(cmd, stdin, timeout) {
-        Ok(out) => {
-            for line in out.stdout.lines().chain(out.stderr.lines()) {
-                if !line.trim().is_empty() {
-                    ctx.log_line(&format!("  {line}"));
-                }
-            }
-            Ok(out)
-        }
-        Err(e) => {
-            for line in e.output().lines() {
-                if !line.trim().is_empty() {
-                    ctx.log_line(&format!("  {line}"));
-                }
-            }
-            Err(PhaseError::new(summary, e.to_string()))
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Guards for everything an install sets up on the host: the private mount
 //! namespace, loop devices, mounts, child processes. Each releases on drop.
-//! Also the helpers phases share: running tools with a time limit
-//! ([`command`]) and writing into the target without leaving it ([`rootfs`]).
+//! Also running tools with a time limit ([`command`]). Writing into the
+//! target without leaving it is `forge_payload::confined`, shared with the
+//! payload's extraction. Nothing here knows the pipeline or a job.
 
 pub mod command;
 pub mod esp;
@@ -9,4 +10,3 @@ pub mod loopdev;
 pub mod mounts;
 pub mod namespace;
 pub mod passwd_hash;
-pub mod rootfs;

@@ -229,8 +229,11 @@ pub fn job(tmp: &Path, keyring: &Path, image: &Path, boot: &str, dry_run: bool) 
     for line in report.audit_lines() {
         ctx.audit.push(line);
     }
+    // What the validate phase records.
     ctx.state.boot_mode = plan.boot_mode();
+    ctx.state.filesystem = plan.filesystem_kind();
     ctx.state.target_path = Some(image.to_path_buf());
+    ctx.state.target_size = std::fs::metadata(image).map(|m| m.len()).ok();
     ctx.state.payload = Some(payload);
     ctx.state.packages = pkgs;
     ctx.state.integrity = Some(report);

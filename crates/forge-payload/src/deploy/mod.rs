@@ -1,8 +1,8 @@
 //! Deployment: extract and register verified packages into a root, in
-//! parallel, one package's failure not stopping the others.
+//! parallel, one package's failure not stopping the others. Every file
+//! operation goes through [`crate::confined::at`] (no symlink followed).
 
 mod extract;
-mod fsops;
 mod register;
 mod tree;
 
@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
+use crate::confined::at;
 use crate::index::PackageEntry;
 use crate::{IntegrityReport, Payload, PayloadError};
 
@@ -119,7 +120,7 @@ fn remove_dirs(root: &OwnedFd, mut dirs: Vec<Vec<u8>>) {
         };
         let mut ok = true;
         for c in parent {
-            match fsops::open_dir(fd.as_fd(), c) {
+            match at::open_dir(fd.as_fd(), c) {
                 Ok(next) => fd = next,
                 Err(_) => {
                     ok = false;
@@ -128,7 +129,7 @@ fn remove_dirs(root: &OwnedFd, mut dirs: Vec<Vec<u8>>) {
             }
         }
         if ok {
-            let _ = fsops::unlink(fd.as_fd(), last, true);
+            let _ = at::unlink(fd.as_fd(), last, true);
         }
     }
 }
@@ -148,7 +149,7 @@ pub fn deploy(
     root: &Path,
     on_event: &(dyn Fn(DeployEvent) + Sync),
 ) -> DeployReport {
-    let root_fd = match fsops::open_root(root) {
+    let root_fd = match at::open_root(root) {
         Ok(fd) => fd,
         Err(e) => {
             let mut out = DeployReport::default();

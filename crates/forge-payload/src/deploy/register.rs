@@ -8,8 +8,8 @@ use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use super::extract::{Extracted, RecordKind};
-use super::fsops;
 use super::tree::{Step, Tree};
+use crate::confined::at;
 use crate::index::PackageEntry;
 use crate::PayloadError;
 
@@ -60,9 +60,9 @@ fn files(ex: &Extracted) -> Vec<u8> {
 fn write(tree: &mut Tree, dir: &[&[u8]], name: &str, data: &[u8], mode: u32) -> Result<(), Step> {
     let fd = tree.dir(dir)?;
     Tree::clear_for_file(&fd, name.as_bytes())?;
-    let mut f = fsops::create_file(fd.as_fd(), name.as_bytes())?;
+    let mut f = at::create_file(fd.as_fd(), name.as_bytes())?;
     f.write_all(data)?;
-    fsops::set_meta_fd(f.as_fd(), 0, 0, mode, None)?;
+    at::set_meta_fd(f.as_fd(), 0, 0, mode, None)?;
     Ok(())
 }
 

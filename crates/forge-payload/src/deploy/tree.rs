@@ -7,7 +7,7 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::rc::Rc;
 
-use super::fsops::{self, Kind};
+use crate::confined::at::{self, Kind};
 use crate::UnsafeReason;
 
 /// A failure of one step of extraction, turned into a `PayloadError` by the caller.
@@ -77,15 +77,15 @@ impl Tree {
             return Ok(fd.clone());
         }
         let parent = self.dir(parent_comps)?;
-        let fd = match fsops::open_dir(parent.as_fd(), last) {
+        let fd = match at::open_dir(parent.as_fd(), last) {
             Ok(fd) => fd,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                match fsops::mkdir(parent.as_fd(), last, 0o755) {
+                match at::mkdir(parent.as_fd(), last, 0o755) {
                     Ok(()) => self.created_dirs.push(key.clone()),
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                     Err(e) => return Err(Step::Io(e)),
                 }
-                fsops::open_dir(parent.as_fd(), last).map_err(|e| classify(&parent, last, e))?
+                at::open_dir(parent.as_fd(), last).map_err(|e| classify(&parent, last, e))?
             }
             Err(e) => return Err(classify(&parent, last, e)),
         };
@@ -105,10 +105,10 @@ impl Tree {
     /// Makes room for a new non-directory at `name` in `parent`: an existing
     /// file or symlink is removed (never followed), a directory is refused.
     pub fn clear_for_file(parent: &OwnedFd, name: &[u8]) -> Result<(), Step> {
-        match fsops::kind(parent.as_fd(), name)? {
+        match at::kind(parent.as_fd(), name)? {
             None => Ok(()),
             Some(Kind::Dir) => Err(Step::Unsafe(UnsafeReason::TypeConflict)),
-            Some(_) => match fsops::unlink(parent.as_fd(), name, false) {
+            Some(_) => match at::unlink(parent.as_fd(), name, false) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(Step::Io(e)),
@@ -121,7 +121,7 @@ impl Tree {
 fn classify(parent: &OwnedFd, name: &[u8], e: io::Error) -> Step {
     let code = e.raw_os_error();
     if code == Some(libc::ELOOP) || code == Some(libc::ENOTDIR) {
-        return match fsops::kind(parent.as_fd(), name) {
+        return match at::kind(parent.as_fd(), name) {
             Ok(Some(Kind::Symlink)) | Err(_) => Step::Unsafe(UnsafeReason::ThroughSymlink),
             Ok(_) => Step::Unsafe(UnsafeReason::TypeConflict),
         };

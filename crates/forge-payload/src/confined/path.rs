@@ -1,33 +1,27 @@
-//! File operations confined to the target root. Every path is walked one
-//! component at a time from a directory descriptor of the root with
-//! `O_NOFOLLOW`, so a symlink a package put into the target (say
-//! `/etc -> /host/etc`) can never redirect a write outside it. Files are
-//! written to a temporary name and renamed into place: never half-written.
+//! Whole paths under a root path: each one walked a component at a time
+//! from a descriptor of the root with the primitives of [`super::at`], so a
+//! symlink anywhere on the way (say `/etc -> /host/etc`) is refused rather
+//! than followed. Files are written to a temporary name and renamed into
+//! place: never half-written.
 
-use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
-use nix::errno::Errno;
-use nix::fcntl::{openat, renameat, AtFlags, OFlag};
-use nix::sys::stat::{fchmod, mkdirat, Mode};
-use nix::unistd::{fchown, fchownat, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
+use super::at;
 
-fn err(path: &Path, what: &str, e: Errno) -> io::Error {
-    io::Error::new(
-        io::Error::from(e).kind(),
-        format!("{what} {}: {e}", path.display()),
-    )
+fn err(path: &Path, what: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
 }
 
 /// The normal components of `rel` (leading `/` ignored); `..` is refused.
-fn components(rel: &Path) -> io::Result<Vec<&std::ffi::OsStr>> {
+fn components(rel: &Path) -> io::Result<Vec<&[u8]>> {
     let mut out = Vec::new();
     for c in rel.components() {
         match c {
             Component::RootDir | Component::CurDir => {}
-            Component::Normal(n) => out.push(n),
+            Component::Normal(n) => out.push(n.as_bytes()),
             Component::ParentDir | Component::Prefix(_) => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -39,48 +33,8 @@ fn components(rel: &Path) -> io::Result<Vec<&std::ffi::OsStr>> {
     Ok(out)
 }
 
-/// The target root as a directory descriptor.
-pub fn open_root(root: &Path) -> io::Result<OwnedFd> {
-    nix::fcntl::open(
-        root,
-        OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| err(root, "open", e))
-}
-
-/// Opens directory `rel` under `root` without following any symlink,
-/// creating missing directories (mode 0755, root-owned) when `create`.
-pub fn open_dir(root: &Path, rel: &Path, create: bool) -> io::Result<OwnedFd> {
-    let mut fd = open_root(root)?;
-    let mut walked = PathBuf::from("/");
-    for name in components(rel)? {
-        walked.push(name);
-        let flags = OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_RDONLY | OFlag::O_CLOEXEC;
-        let next = match openat(fd.as_fd(), name, flags, Mode::empty()) {
-            Ok(f) => f,
-            Err(Errno::ENOENT) if create => {
-                match mkdirat(fd.as_fd(), name, Mode::from_bits_truncate(0o755)) {
-                    Ok(()) | Err(Errno::EEXIST) => {}
-                    Err(e) => return Err(err(&walked, "mkdir", e)),
-                }
-                openat(fd.as_fd(), name, flags, Mode::empty())
-                    .map_err(|e| err(&walked, "open", e))?
-            }
-            Err(Errno::ELOOP) | Err(Errno::ENOTDIR) => {
-                return Err(io::Error::other(format!(
-                "{} in the target is a symlink or not a directory; refusing to write through it",
-                walked.display()
-            )))
-            }
-            Err(e) => return Err(err(&walked, "open", e)),
-        };
-        fd = next;
-    }
-    Ok(fd)
-}
-
-fn split(rel: &Path) -> io::Result<(PathBuf, &std::ffi::OsStr)> {
+/// The parent directory's components and the final name of `rel`.
+fn split(rel: &Path) -> io::Result<(PathBuf, &[u8])> {
     let comps = components(rel)?;
     let Some((name, parents)) = comps.split_last() else {
         return Err(io::Error::new(
@@ -88,7 +42,42 @@ fn split(rel: &Path) -> io::Result<(PathBuf, &std::ffi::OsStr)> {
             format!("{}: not a file path", rel.display()),
         ));
     };
-    Ok((parents.iter().collect(), name))
+    let parent = parents
+        .iter()
+        .map(|c| std::ffi::OsStr::from_bytes(c))
+        .collect();
+    Ok((parent, name))
+}
+
+/// Opens directory `rel` under `root` without following any symlink,
+/// creating missing directories (mode 0755, owned by the caller) when
+/// `create`.
+pub fn open_dir(root: &Path, rel: &Path, create: bool) -> io::Result<OwnedFd> {
+    let mut fd = at::open_root(root).map_err(|e| err(root, "open", e))?;
+    let mut walked = PathBuf::from("/");
+    for name in components(rel)? {
+        walked.push(std::ffi::OsStr::from_bytes(name));
+        let next = match at::open_dir(fd.as_fd(), name) {
+            Ok(f) => f,
+            Err(e) if create && e.kind() == io::ErrorKind::NotFound => {
+                match at::mkdir(fd.as_fd(), name, 0o755) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(err(&walked, "mkdir", e)),
+                }
+                at::open_dir(fd.as_fd(), name).map_err(|e| err(&walked, "open", e))?
+            }
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+                return Err(io::Error::other(format!(
+                    "{} in the target is a symlink or not a directory; refusing to write through it",
+                    walked.display()
+                )))
+            }
+            Err(e) => return Err(err(&walked, "open", e)),
+        };
+        fd = next;
+    }
+    Ok(fd)
 }
 
 /// Writes `contents` to `root/rel` with `mode`, owned by root, atomically
@@ -108,30 +97,19 @@ pub fn write_file_owned(
 ) -> io::Result<()> {
     let (parent, name) = split(rel)?;
     let dir = open_dir(root, &parent, true)?;
-    let tmp = format!(".{}.forge-new", name.to_string_lossy());
-    let _ = unlinkat(dir.as_fd(), tmp.as_str(), UnlinkatFlags::NoRemoveDir);
-    let fd = openat(
-        dir.as_fd(),
-        tmp.as_str(),
-        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::from_bits_truncate(0o600),
-    )
-    .map_err(|e| err(rel, "create", e))?;
+    let mut tmp = b".".to_vec();
+    tmp.extend_from_slice(name);
+    tmp.extend_from_slice(b".forge-new");
+    let _ = at::unlink(dir.as_fd(), &tmp, false);
+    let mut f = at::create_file(dir.as_fd(), &tmp).map_err(|e| err(rel, "create", e))?;
     let result = (|| -> io::Result<()> {
-        fchown(
-            fd.as_fd(),
-            Some(Uid::from_raw(uid)),
-            Some(Gid::from_raw(gid)),
-        )
-        .map_err(|e| err(rel, "chown", e))?;
-        fchmod(fd.as_fd(), Mode::from_bits_truncate(mode)).map_err(|e| err(rel, "chmod", e))?;
-        let mut f = File::from(fd);
+        at::set_meta_fd(f.as_fd(), uid, gid, mode, None).map_err(|e| err(rel, "chown", e))?;
         f.write_all(contents)?;
         f.sync_all()?;
-        renameat(dir.as_fd(), tmp.as_str(), dir.as_fd(), name).map_err(|e| err(rel, "rename", e))
+        at::rename(dir.as_fd(), &tmp, name).map_err(|e| err(rel, "rename", e))
     })();
     if result.is_err() {
-        let _ = unlinkat(dir.as_fd(), tmp.as_str(), UnlinkatFlags::NoRemoveDir);
+        let _ = at::unlink(dir.as_fd(), &tmp, false);
     }
     result
 }
@@ -144,18 +122,13 @@ pub fn read_file(root: &Path, rel: &Path) -> io::Result<Option<Vec<u8>>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let fd = match openat(
-        dir.as_fd(),
-        name,
-        OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    ) {
-        Ok(fd) => fd,
-        Err(Errno::ENOENT) => return Ok(None),
+    let mut f = match at::open_file(dir.as_fd(), name) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(err(rel, "open", e)),
     };
     let mut buf = Vec::new();
-    File::from(fd).read_to_end(&mut buf)?;
+    f.read_to_end(&mut buf)?;
     Ok(Some(buf))
 }
 
@@ -164,37 +137,26 @@ pub fn read_file(root: &Path, rel: &Path) -> io::Result<Option<Vec<u8>>> {
 pub fn symlink(root: &Path, rel: &Path, target: &Path) -> io::Result<()> {
     let (parent, name) = split(rel)?;
     let dir = open_dir(root, &parent, true)?;
-    match unlinkat(dir.as_fd(), name, UnlinkatFlags::NoRemoveDir) {
-        Ok(()) | Err(Errno::ENOENT) => {}
+    match at::unlink(dir.as_fd(), name, false) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(err(rel, "remove", e)),
     }
-    symlinkat(target, dir.as_fd(), name).map_err(|e| err(rel, "symlink", e))
+    at::symlink(target.as_os_str().as_bytes(), dir.as_fd(), name)
+        .map_err(|e| err(rel, "symlink", e))
 }
 
 /// Creates directory `root/rel` (and parents) with `mode`, owned by `uid:gid`.
 pub fn mkdir_owned(root: &Path, rel: &Path, mode: u32, uid: u32, gid: u32) -> io::Result<()> {
     let fd = open_dir(root, rel, true)?;
-    fchown(
-        fd.as_fd(),
-        Some(Uid::from_raw(uid)),
-        Some(Gid::from_raw(gid)),
-    )
-    .map_err(|e| err(rel, "chown", e))?;
-    fchmod(fd.as_fd(), Mode::from_bits_truncate(mode)).map_err(|e| err(rel, "chmod", e))
+    at::set_meta_fd(fd.as_fd(), uid, gid, mode, None).map_err(|e| err(rel, "chown", e))
 }
 
 /// Changes the owner of `root/rel` without following a final symlink.
 pub fn lchown(root: &Path, rel: &Path, uid: u32, gid: u32) -> io::Result<()> {
     let (parent, name) = split(rel)?;
     let dir = open_dir(root, &parent, false)?;
-    fchownat(
-        dir.as_fd(),
-        name,
-        Some(Uid::from_raw(uid)),
-        Some(Gid::from_raw(gid)),
-        AtFlags::AT_SYMLINK_NOFOLLOW,
-    )
-    .map_err(|e| err(rel, "chown", e))
+    at::chown_at(dir.as_fd(), name, uid, gid).map_err(|e| err(rel, "chown", e))
 }
 
 /// Whether `root/rel` exists (as anything, a dangling symlink included),
@@ -206,7 +168,7 @@ pub fn exists(root: &Path, rel: &Path) -> bool {
     let Ok(dir) = open_dir(root, &parent, false) else {
         return false;
     };
-    nix::sys::stat::fstatat(dir.as_fd(), name, AtFlags::AT_SYMLINK_NOFOLLOW).is_ok()
+    matches!(at::kind(dir.as_fd(), name), Ok(Some(_)))
 }
 
 /// Copies the tree `root/from` to `root/to` (both inside the target),
@@ -217,8 +179,11 @@ pub fn copy_tree_owned(root: &Path, from: &Path, to: &Path, uid: u32, gid: u32) 
     // through a symlink; below them entries are inspected with lstat.
     drop(open_dir(root, from, false)?);
     mkdir_owned(root, to, 0o700, uid, gid)?;
-    let host_from = root.join(components(from)?.iter().collect::<PathBuf>());
-    for entry in std::fs::read_dir(&host_from)? {
+    let rel: PathBuf = components(from)?
+        .iter()
+        .map(|c| std::ffi::OsStr::from_bytes(c))
+        .collect();
+    for entry in std::fs::read_dir(root.join(rel))? {
         let entry = entry?;
         let name = entry.file_name();
         let meta = std::fs::symlink_metadata(entry.path())?;
@@ -227,7 +192,7 @@ pub fn copy_tree_owned(root: &Path, from: &Path, to: &Path, uid: u32, gid: u32) 
         if ft.is_dir() {
             copy_tree_owned(root, &src, &dst, uid, gid)?;
             let fd = open_dir(root, &dst, false)?;
-            fchmod(fd.as_fd(), Mode::from_bits_truncate(meta.mode() & 0o7777))
+            at::set_meta_fd(fd.as_fd(), uid, gid, meta.mode(), None)
                 .map_err(|e| err(&dst, "chmod", e))?;
         } else if ft.is_symlink() {
             let target = std::fs::read_link(entry.path())?;
@@ -260,6 +225,10 @@ mod tests {
         assert!(!outside.path().join("f").exists());
         assert_eq!(std::fs::read(root.path().join("var/f")).unwrap(), b"y");
         assert!(write_file(root.path(), Path::new("../x"), b"", 0o600).is_err());
+        // Reading through or at a symlink is refused too.
+        std::os::unix::fs::symlink("/etc/hostname", root.path().join("var/h")).unwrap();
+        assert!(read_file(root.path(), Path::new("var/h")).is_err());
+        assert!(read_file(root.path(), Path::new("etc/hostname")).is_err());
     }
 
     #[test]
@@ -270,6 +239,12 @@ mod tests {
             read_file(root.path(), Path::new("a/b/c")).unwrap().unwrap(),
             b"hello"
         );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(root.path().join("a/b/c"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o640);
         assert!(read_file(root.path(), Path::new("a/b/none"))
             .unwrap()
             .is_none());
@@ -279,5 +254,6 @@ mod tests {
             PathBuf::from("../x")
         );
         assert!(exists(root.path(), Path::new("/a/l")));
+        assert!(!exists(root.path(), Path::new("/a/none")));
     }
 }

@@ -23,64 +23,14 @@ use std::time::Duration;
 use forge_proto::i18n::tr;
 use forge_proto::BootMode;
 
-use crate::phases::partition;
 use crate::pipeline::{JobContext, PhaseError};
-use crate::resources::command::{self, run_logged};
-use crate::resources::{esp, rootfs};
+use forge_payload::confined;
+
+mod efi;
+
+pub use efi::{DEFAULT_SBAT, EFI_MODULES};
 
 const TIMEOUT: Duration = Duration::from_secs(300);
-
-/// Modules built into the EFI image (those that exist in the module dir).
-pub const EFI_MODULES: &[&str] = &[
-    "part_gpt",
-    "part_msdos",
-    "fat",
-    "ext2",
-    "xfs",
-    "btrfs",
-    "normal",
-    "configfile",
-    "linux",
-    "boot",
-    "search",
-    "search_fs_uuid",
-    "search_fs_file",
-    "search_label",
-    "echo",
-    "test",
-    "gzio",
-    "xzio",
-    "zstd",
-    "all_video",
-    "efi_gop",
-    "video_fb",
-    "font",
-    "gfxterm",
-    "terminal",
-    "serial",
-    "efinet",
-    "reboot",
-    "halt",
-    "sleep",
-    "minicmd",
-    "chain",
-    "ls",
-    "cat",
-    "probe",
-    "regexp",
-    "loadenv",
-    "tpm",
-];
-
-/// Shim and MokManager as Debian's shim-signed / shim-helpers install them.
-const SHIM: &[&str] = &[
-    "usr/lib/shim/shimx64.efi.signed",
-    "usr/lib/shim/shimx64.efi",
-];
-const MOKMANAGER: &[&str] = &["usr/lib/shim/mmx64.efi.signed", "usr/lib/shim/mmx64.efi"];
-
-/// The SBAT metadata when the target's GRUB package ships none.
-pub const DEFAULT_SBAT: &str = "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\ngrub,5,Free Software Foundation,grub,2.06,https://www.gnu.org/software/grub/\ngrub.forge,1,InterGenOS FORGE,grub,2.06,https://intergenos.org/\n";
 
 /// The newest kernel in the target's /boot and its initrd, as paths on the
 /// root file system (`/boot/vmlinuz-6.1.0-28-cloud-amd64`).
@@ -154,7 +104,7 @@ pub fn grub_cfg(root_uuid: &str, kernel: Option<&(String, Option<String>)>, titl
 
 /// The distribution's name from the target's os-release (for the menu).
 fn os_name(root: &Path) -> String {
-    let text = rootfs::read_file(root, Path::new("etc/os-release"))
+    let text = confined::read_file(root, Path::new("etc/os-release"))
         .ok()
         .flatten()
         .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -175,17 +125,8 @@ pub fn module_dir(root: &Path, platform: &str) -> Option<PathBuf> {
     host.join("normal.mod").is_file().then_some(host)
 }
 
-/// The first candidate that is a regular file in the target, read without
-/// following any symlink (a payload cannot smuggle a host file onto the ESP).
-fn first_existing(root: &Path, candidates: &[&str]) -> Option<(PathBuf, Vec<u8>)> {
-    candidates.iter().find_map(|c| {
-        let data = rootfs::read_file(root, Path::new(c)).ok().flatten()?;
-        Some((PathBuf::from("/").join(c), data))
-    })
-}
-
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
-    let mode = partition::boot_mode(ctx);
+    let mode = ctx.state.boot_mode()?;
     if ctx.dry_run {
         match mode {
             BootMode::Bios => {
@@ -208,9 +149,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         return Ok(());
     }
     let failed = tr("Could not install the boot loader");
-    let (Some(root), Some(uuid)) = (ctx.state.root.clone(), ctx.state.root_uuid.clone()) else {
-        return Err(PhaseError::new(failed, "the target root is not mounted"));
-    };
+    let (root, uuid) = (ctx.state.root()?, ctx.state.root_uuid()?);
     let kernel = find_kernel(&root);
     match &kernel {
         Some((k, i)) => ctx.log_line(&format!(
@@ -222,7 +161,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         )),
     }
     let cfg = grub_cfg(&uuid, kernel.as_ref(), &os_name(&root));
-    rootfs::write_file(
+    confined::write_file(
         &root,
         Path::new("boot/grub/grub.cfg"),
         cfg.as_bytes(),
@@ -231,18 +170,13 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     .map_err(|e| PhaseError::new(failed.clone(), e.to_string()))?;
     match mode {
         BootMode::Bios => bios(ctx, &root),
-        _ => efi(ctx, &root, &cfg),
+        _ => efi::install(ctx, &root, &cfg),
     }
 }
 
 fn bios(ctx: &mut JobContext, root: &Path) -> Result<(), PhaseError> {
     let failed = tr("Could not install the boot loader");
-    let Some(disk) = ctx.state.disk_device.clone() else {
-        return Err(PhaseError::new(
-            failed,
-            "no disk recorded by the partition phase",
-        ));
-    };
+    let disk = ctx.state.disk_device()?;
     let Some(modules) = module_dir(root, "i386-pc") else {
         return Err(PhaseError::new(
             failed,
@@ -250,8 +184,7 @@ fn bios(ctx: &mut JobContext, root: &Path) -> Result<(), PhaseError> {
         ));
     };
     ctx.log_line(&format!("GRUB modules from {}", modules.display()));
-    run_logged(
-        ctx,
+    ctx.run_logged(
         Command::new("grub-install")
             .arg("--target=i386-pc")
             .arg(format!("--directory={}", modules.display()))
@@ -262,131 +195,6 @@ fn bios(ctx: &mut JobContext, root: &Path) -> Result<(), PhaseError> {
         TIMEOUT,
         &failed,
     )?;
-    Ok(())
-}
-
-fn efi(ctx: &mut JobContext, root: &Path, cfg: &str) -> Result<(), PhaseError> {
-    let failed = tr("Could not install the boot loader");
-    let (Some(staging), Some(esp_dev)) = (
-        ctx.state.esp_staging.clone(),
-        ctx.state.esp_partition.clone(),
-    ) else {
-        return Err(PhaseError::new(failed, "no EFI system partition recorded"));
-    };
-    let Some(modules) = module_dir(root, "x86_64-efi") else {
-        return Err(PhaseError::new(
-            failed,
-            "no GRUB x86_64-efi modules in the target or on this system (/usr/lib/grub/x86_64-efi)",
-        ));
-    };
-    ctx.log_line(&format!("GRUB modules from {}", modules.display()));
-    for tool in ["grub-mkimage", "sbsign"] {
-        if !command::have(tool) {
-            return Err(PhaseError::new(failed, format!("{tool} not found on PATH")));
-        }
-    }
-    let work = staging.with_extension("build");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work)
-        .map_err(|e| PhaseError::new(failed.clone(), format!("{}: {e}", work.display())))?;
-    let result = efi_build(ctx, root, cfg, &staging, &work, &modules);
-    let _ = std::fs::remove_dir_all(&work);
-    result?;
-
-    ctx.progress(0.7, &tr("Writing the EFI system partition"));
-    let cmds = esp::copy_commands(&esp_dev, &staging)
-        .map_err(|e| PhaseError::new(failed.clone(), format!("{}: {e}", staging.display())))?;
-    for mut c in cmds {
-        run_logged(ctx, &mut c, esp::timeout(), &failed)?;
-    }
-    Ok(())
-}
-
-fn efi_build(
-    ctx: &mut JobContext,
-    root: &Path,
-    cfg: &str,
-    staging: &Path,
-    work: &Path,
-    modules: &Path,
-) -> Result<(), PhaseError> {
-    let failed = tr("Could not install the boot loader");
-    let io =
-        |e: std::io::Error| PhaseError::new(tr("Could not install the boot loader"), e.to_string());
-    let sbat = work.join("sbat.csv");
-    match rootfs::read_file(root, Path::new("usr/share/grub/sbat.csv")).map_err(io)? {
-        Some(data) if !data.is_empty() => {
-            std::fs::write(&sbat, data).map_err(io)?;
-            ctx.log_line("SBAT metadata from the target's /usr/share/grub/sbat.csv");
-        }
-        _ => {
-            std::fs::write(&sbat, DEFAULT_SBAT).map_err(io)?;
-            ctx.log_line("the target has no /usr/share/grub/sbat.csv; using FORGE's SBAT metadata");
-        }
-    }
-    let mods: Vec<&str> = EFI_MODULES
-        .iter()
-        .copied()
-        .filter(|m| modules.join(format!("{m}.mod")).is_file())
-        .collect();
-    let unsigned = work.join("grubx64.unsigned.efi");
-    run_logged(
-        ctx,
-        Command::new("grub-mkimage")
-            .args(["-O", "x86_64-efi", "-p", "/EFI/BOOT"])
-            .arg("-d")
-            .arg(modules)
-            .arg("--sbat")
-            .arg(&sbat)
-            .arg("-o")
-            .arg(&unsigned)
-            .args(&mods),
-        TIMEOUT,
-        &failed,
-    )?;
-    let boot = staging.join("EFI/BOOT");
-    std::fs::create_dir_all(&boot).map_err(io)?;
-    let shim = first_existing(root, SHIM);
-    let grub_name = if shim.is_some() {
-        "grubx64.efi"
-    } else {
-        "BOOTX64.EFI"
-    };
-    let (Some(key), Some(cert)) = (ctx.state.mok_key.clone(), ctx.state.mok_cert.clone()) else {
-        return Err(PhaseError::new(
-            failed,
-            "no Machine Owner Key recorded by the mok phase",
-        ));
-    };
-    let key = root.join(key.strip_prefix("/").unwrap_or(&key));
-    let cert = root.join(cert.strip_prefix("/").unwrap_or(&cert));
-    run_logged(
-        ctx,
-        Command::new("sbsign")
-            .arg("--key")
-            .arg(&key)
-            .arg("--cert")
-            .arg(&cert)
-            .arg("--output")
-            .arg(boot.join(grub_name))
-            .arg(&unsigned),
-        TIMEOUT,
-        &failed,
-    )?;
-    if let Some((shim, data)) = shim {
-        std::fs::write(boot.join("BOOTX64.EFI"), data).map_err(io)?;
-        ctx.log_line(&format!("shim {} -> EFI/BOOT/BOOTX64.EFI", shim.display()));
-        if let Some((mm, data)) = first_existing(root, MOKMANAGER) {
-            std::fs::write(boot.join("mmx64.efi"), data).map_err(io)?;
-            ctx.log_line(&format!(
-                "MokManager {} -> EFI/BOOT/mmx64.efi",
-                mm.display()
-            ));
-        }
-    } else {
-        ctx.log_line("no shim in the target: GRUB is EFI/BOOT/BOOTX64.EFI");
-    }
-    std::fs::write(boot.join("grub.cfg"), cfg).map_err(io)?;
     Ok(())
 }
 
