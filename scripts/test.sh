@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# FORGE's test command (the README's): formatting, lints, the translation
-# catalogs, then every test of the workspace under a virtual X server and a
-# private session bus. The install tests need root (loop devices, mounts,
-# a private system bus with polkitd), so this re-runs itself through sudo
-# when started as another user. Output ends with cargo test's summary.
+# FORGE's test command (the README's): formatting, lints, unused
+# dependencies, the translation catalogs, the release binaries (inspected for
+# test machinery), then every test of the workspace under a virtual X server
+# and a private session bus. With FORGE_TEST_STRICT=1 (as .ci/run sets it) a
+# test that cannot run here fails instead of printing SKIP. The install
+# tests need root (loop devices, mounts, a private system bus with polkitd),
+# so this re-runs itself through sudo when started as another user. Output
+# ends with cargo test's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,9 +39,16 @@ echo "== cargo fmt --all --check"
 cargo fmt --all --check
 echo "== cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== unused dependencies (tests/tests/unused_deps.rs)"
+cargo test -p forge-tests --test unused_deps
 echo "== translations"
 bash scripts/compile-po.sh "$FORGE_LOCALEDIR"
-echo "== cargo build -p forge-daemon -p forge-cli (binaries the D-Bus suites run)"
-cargo build -p forge-daemon -p forge-cli
+# Only these two packages are selected, so no test feature (fault-injection,
+# autopilot, testkit) is unified in; tests/tests/release_binaries.rs checks.
+echo "== cargo build --release -p forge-daemon -p forge-gui (the shipped binaries)"
+cargo build --release -p forge-daemon -p forge-gui
+echo "== cargo build (the binaries the D-Bus suites and GUI walks run, with their test features)"
+cargo build -p forge-daemon -p forge-cli -p forge-gui \
+  --features forge-daemon/fault-injection,forge-gui/autopilot
 echo "== cargo test --workspace"
 exec xvfb-run -a dbus-run-session -- cargo test --workspace

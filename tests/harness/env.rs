@@ -4,8 +4,8 @@
 //! when a test panics (the daemon's log is printed then).
 //!
 //! ```no_run
-//! use forge_tests::{daemon::DaemonOptions, env::{skip_reason, ForgeEnv}, users};
-//! if let Some(why) = skip_reason() { eprintln!("SKIP: {why}"); return Ok(()); }
+//! use forge_tests::{daemon::DaemonOptions, env::{skip_reason, ForgeEnv}, skip::skip, users};
+//! if let Some(why) = skip_reason() { skip(why); return Ok(()); }
 //! let env = ForgeEnv::start(DaemonOptions::default())?;
 //! let mut client = env.client(&users::permitted()?)?;
 //! # anyhow::Ok(())

@@ -9,5 +9,6 @@ pub mod daemon;
 pub mod env;
 pub mod polkit;
 pub mod qemu;
+pub mod skip;
 pub mod test_payload;
 pub mod users;

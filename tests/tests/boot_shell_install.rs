@@ -71,7 +71,7 @@ fn assert_marker(r: &BootResult, host: &str, user: &str, tz: &str) {
 #[test]
 fn efi_shell_install_boots_and_shows_marker() {
     if let Some(why) = skip_reason(&BootMode::Efi) {
-        eprintln!("SKIP: {why}");
+        forge_tests::skip::skip(why);
         return;
     }
     let inst = shell_install("efi", "efi-box", "alice", "Europe/Berlin");
@@ -82,7 +82,7 @@ fn efi_shell_install_boots_and_shows_marker() {
 #[test]
 fn bios_shell_install_boots_and_shows_marker() {
     if let Some(why) = skip_reason(&BootMode::Bios) {
-        eprintln!("SKIP: {why}");
+        forge_tests::skip::skip(why);
         return;
     }
     let inst = shell_install("bios", "bios-box", "bob", "Asia/Tokyo");
@@ -104,7 +104,7 @@ fn secure_boot_with_enrolled_mok_shows_marker() {
         vars: PathBuf::new(),
     };
     if let Some(why) = skip_reason(&probe) {
-        eprintln!("SKIP: {why}");
+        forge_tests::skip::skip(why);
         return;
     }
     let inst = shell_install("efi", "sb-box", "carol", "America/New_York");
@@ -132,7 +132,7 @@ fn secure_boot_refuses_grub_signed_by_another_key() {
         vars: PathBuf::new(),
     };
     if let Some(why) = skip_reason(&probe) {
-        eprintln!("SKIP: {why}");
+        forge_tests::skip::skip(why);
         return;
     }
     let inst = shell_install("efi", "sb-bad", "dave", "UTC");
@@ -179,7 +179,7 @@ eval "$2"
 #[test]
 fn broken_installs_stop_early_with_the_right_outcome() {
     if let Some(why) = skip_reason(&BootMode::Efi) {
-        eprintln!("SKIP: {why}");
+        forge_tests::skip::skip(why);
         return;
     }
     let inst = shell_install("efi", "broken-box", "erin", "UTC");

@@ -18,7 +18,7 @@ fn have(tool: &str) -> bool {
 #[test]
 fn xml_files_are_well_formed_and_name_both_actions() {
     if !have("xmllint") {
-        eprintln!("SKIP: xmllint is missing (libxml2-utils)");
+        forge_tests::skip::skip("xmllint is missing (libxml2-utils)");
         return;
     }
     let root = repo_root();
@@ -68,7 +68,7 @@ fn xml_files_are_well_formed_and_name_both_actions() {
 #[test]
 fn systemd_unit_verifies() {
     if !have("systemd-analyze") {
-        eprintln!("SKIP: systemd-analyze is missing");
+        forge_tests::skip::skip("systemd-analyze is missing");
         return;
     }
     let unit =

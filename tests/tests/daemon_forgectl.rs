@@ -187,7 +187,7 @@ fn forgectl_on_a_terminal_takes_the_typed_phrase() -> anyhow::Result<()> {
         return Ok(());
     }
     if !std::path::Path::new("/usr/bin/script").exists() {
-        eprintln!("SKIP: script(1) is missing (util-linux), no pty for forgectl");
+        forge_tests::skip::skip("script(1) is missing (util-linux), no pty for forgectl");
         return Ok(());
     }
     let payload = signed_payload()?;

@@ -177,7 +177,7 @@ fn assert_marker(r: &BootResult, host: &str, user: &str, tz: &str) {
 #[test]
 fn efi_forge_install_boots_and_registers_every_package() {
     if let Some(why) = skip_reason(&BootMode::Efi) {
-        eprintln!("SKIP: {why}");
+        forge_tests::skip::skip(why);
         return;
     }
     let payload = boot_payload();
@@ -194,7 +194,7 @@ fn efi_forge_install_boots_and_registers_every_package() {
 #[test]
 fn bios_forge_install_boots_and_registers_every_package() {
     if let Some(why) = skip_reason(&BootMode::Bios) {
-        eprintln!("SKIP: {why}");
+        forge_tests::skip::skip(why);
         return;
     }
     let payload = boot_payload();
@@ -226,7 +226,7 @@ fn secure_boot_accepts_forges_mok_and_refuses_another_key() {
         vars: PathBuf::new(),
     };
     if let Some(why) = skip_reason(&probe) {
-        eprintln!("SKIP: {why}");
+        forge_tests::skip::skip(why);
         return;
     }
     let payload = boot_payload();

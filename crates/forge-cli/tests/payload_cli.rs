@@ -6,6 +6,10 @@ use std::process::{Command, Output};
 
 use forge_payload::testkit::{self, Gpg, RawEntry};
 
+/// The one skip of every FORGE test (strict mode: `FORGE_TEST_STRICT=1`).
+#[path = "../../../tests/harness/skip.rs"]
+mod skip;
+
 fn forgectl(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_forgectl"))
         .args(args)
@@ -60,7 +64,7 @@ fn gpg_subkey_signed_payload_verifies_and_deploys() {
     let o = forgectl(&["payload", "build", s(&dir)]);
     assert!(o.status.success(), "{}", stderr(&o));
     let Some(gpg) = Gpg::new(&tmp.path().join("gnupg"), "CLI Release <cli@example.org>") else {
-        eprintln!("SKIP: gpg is not installed");
+        skip::skip("gpg is not installed");
         return;
     };
     gpg.sign_payload(&dir);

@@ -6,6 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The one skip of every FORGE test (strict mode: `FORGE_TEST_STRICT=1`).
+#[path = "../../../tests/harness/skip.rs"]
+mod skip;
+
 const FORGECTL: &str = env!("CARGO_BIN_EXE_forgectl");
 
 fn repo() -> PathBuf {
@@ -39,9 +43,7 @@ fn system_lists_present() -> bool {
     .iter()
     .all(|p| Path::new(p).is_file());
     if !present {
-        eprintln!(
-            "SKIP: system lists missing; run scripts/setup-debian.sh (locales, xkb-data, tzdata)"
-        );
+        skip::skip("system lists missing; run scripts/setup-debian.sh (locales, xkb-data, tzdata)");
     }
     present
 }

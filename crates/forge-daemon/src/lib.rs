@@ -8,3 +8,8 @@ pub mod phases;
 pub mod pipeline;
 pub mod resources;
 pub mod target;
+
+/// The one skip of every FORGE test (strict mode: `FORGE_TEST_STRICT=1`), for the unit tests.
+#[cfg(test)]
+#[path = "../../../tests/harness/skip.rs"]
+mod test_skip;

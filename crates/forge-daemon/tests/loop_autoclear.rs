@@ -6,10 +6,14 @@ use std::time::{Duration, Instant};
 
 use forge_daemon::resources::loopdev::{has_autoclear, is_bound, LoopDevice};
 
+/// The one skip of every FORGE test (strict mode: `FORGE_TEST_STRICT=1`).
+#[path = "../../../tests/harness/skip.rs"]
+mod skip;
+
 #[test]
 fn the_guard_sets_autoclear_and_detaches_on_drop() {
     if !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIP: loop devices need root");
+        skip::skip("loop devices need root");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

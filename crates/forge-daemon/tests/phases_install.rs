@@ -297,7 +297,7 @@ fn bios_install_into_image() {
     if forge_daemon::resources::command::which("grub-install").is_none()
         || !Path::new("/usr/lib/grub/i386-pc").is_dir()
     {
-        eprintln!("SKIP: grub-install or /usr/lib/grub/i386-pc missing");
+        common::skip::skip("grub-install or /usr/lib/grub/i386-pc missing");
         return;
     }
     install_and_inspect("bios");
@@ -365,7 +365,7 @@ fn xfs_and_btrfs_roots() {
     let keyring = common::make_payload(tmp.path());
     for fs in ["xfs", "btrfs"] {
         if forge_daemon::resources::command::which(&format!("mkfs.{fs}")).is_none() {
-            eprintln!("SKIP: mkfs.{fs} not installed");
+            common::skip::skip(format!("mkfs.{fs} not installed"));
             continue;
         }
         let image = common::make_image(tmp.path(), 1 << 30);

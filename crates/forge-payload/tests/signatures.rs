@@ -184,7 +184,7 @@ fn gpg_subkey_signatures_are_accepted() {
     forge_payload::build::build_payload(&s.payload, None).unwrap();
     assert!(!s.manifest_sig().exists() && !s.index_sig().exists());
     let Some(gpg) = Gpg::new(&s.tmp.path().join("gnupg"), "GPG Release <gpg@example.org>") else {
-        eprintln!("SKIP: gpg is not installed");
+        common::skip::skip("gpg is not installed");
         return;
     };
     gpg.sign_payload(&s.payload);

@@ -146,6 +146,11 @@ fn read_timezones(zoneinfo: &Path) -> std::io::Result<BTreeSet<String>> {
     Ok(out)
 }
 
+/// The one skip of every FORGE test (strict mode: `FORGE_TEST_STRICT=1`).
+#[cfg(test)]
+#[path = "../../../tests/harness/skip.rs"]
+mod skip;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,7 +160,7 @@ mod tests {
     fn loads_the_live_system_lists() {
         let paths = CatalogPaths::default();
         if !paths.xkb_rules.exists() || !paths.supported_locales.exists() {
-            eprintln!("SKIP: xkb-data or locales not installed");
+            skip::skip("xkb-data or locales not installed");
             return;
         }
         let c = SystemCatalog::load().expect("system catalog loads");

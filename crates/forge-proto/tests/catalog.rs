@@ -71,7 +71,9 @@ fn the_real_system_lists() {
     let cat = match SystemCatalog::load() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("SKIP: the system lists cannot be read ({e}); run scripts/setup-debian.sh");
+            common::skip::skip(format!(
+                "the system lists cannot be read ({e}); run scripts/setup-debian.sh"
+            ));
             return;
         }
     };

@@ -5,6 +5,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// The one skip of every FORGE test (strict mode: `FORGE_TEST_STRICT=1`).
+#[path = "../../../tests/harness/skip.rs"]
+mod skip;
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -12,7 +16,9 @@ fn repo() -> PathBuf {
 fn have(tool: &str) -> bool {
     let found = Command::new(tool).arg("--version").output().is_ok();
     if !found {
-        eprintln!("SKIP: {tool} not installed; run scripts/setup-debian.sh (gettext)");
+        skip::skip(format!(
+            "{tool} not installed; run scripts/setup-debian.sh (gettext)"
+        ));
     }
     found
 }

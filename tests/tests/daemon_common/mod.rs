@@ -182,7 +182,7 @@ pub fn loops_of(image: &Path) -> Result<String> {
 /// Skips (returns true after printing why) when the suites cannot run here.
 pub fn skip() -> bool {
     if let Some(why) = forge_tests::env::skip_reason() {
-        eprintln!("SKIP: {why}");
+        forge_tests::skip::skip(why);
         return true;
     }
     false

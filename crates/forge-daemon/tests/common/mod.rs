@@ -17,6 +17,10 @@ use forge_daemon::pipeline::JobContext;
 use forge_payload::testkit;
 use forge_proto::{InstallIo, InstallPlan, Phase, Secret};
 
+/// The one skip of every FORGE test (strict mode: `FORGE_TEST_STRICT=1`).
+#[path = "../../../../tests/harness/skip.rs"]
+pub mod skip;
+
 pub const ROOT_PW: &str = "r00t-Secret-pw";
 pub const USER_PW: &str = "alice-Secret-pw";
 
@@ -50,7 +54,7 @@ pub fn skip_reason() -> Option<String> {
 macro_rules! skip_unless_root {
     () => {
         if let Some(r) = common::skip_reason() {
-            eprintln!("SKIP: {r}");
+            common::skip::skip(r);
             return;
         }
     };

@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 use forge_payload::testkit::{self, RawEntry};
 use forge_payload::{build, index, open_verified, DeployReport, Keyring, PackageEntry, Payload};
 
+/// The one skip of every FORGE test (strict mode: `FORGE_TEST_STRICT=1`).
+#[path = "../../../../tests/harness/skip.rs"]
+pub mod skip;
+
 pub struct Scratch {
     pub tmp: tempfile::TempDir,
     pub payload: PathBuf,

@@ -8,6 +8,10 @@ use std::path::PathBuf;
 use forge_proto::catalog::{CatalogPaths, LayoutInfo, SystemCatalog};
 use forge_proto::{InstallIo, InstallPlan, Keyboard, Secret, User};
 
+/// The one skip of every FORGE test (strict mode: `FORGE_TEST_STRICT=1`).
+#[path = "../../../../tests/harness/skip.rs"]
+pub mod skip;
+
 /// The fixture catalog files.
 pub fn fixture_paths() -> CatalogPaths {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalog");

@@ -5,9 +5,12 @@
 //! The image is never modified (`snapshot=on`), firmware variables are copied
 //! to a temporary file, and QEMU is killed when the [`boot`] call returns, also
 //! on a panic (guard). Reading stops early on the marker, a GRUB prompt, a
-//! kernel panic or a shim/firmware Secure Boot refusal.
+//! kernel panic or a shim/firmware Secure Boot refusal. Reading the console
+//! (outcomes, the marker, its assertion) is `console.rs`; this module runs
+//! the machine.
 
-use std::collections::BTreeMap;
+mod console;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,6 +18,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+
+use console::classify;
+pub use console::{assert_marker, marker_fields, BootOutcome, BootResult, MARKER};
 
 /// The QEMU binary.
 pub const QEMU: &str = "qemu-system-x86_64";
@@ -30,8 +36,6 @@ pub const OVMF_VARS_SECURE: &str = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd";
 pub const VIRT_FW_VARS: &str = "/opt/forge-venv/bin/virt-fw-vars";
 /// Owner GUID written with the MOK (shim's own vendor GUID).
 pub const MOK_OWNER_GUID: &str = "605dab50-e046-4300-abb6-3dd810dd8b23";
-/// The line prefix the test payload's /sbin/init prints.
-pub const MARKER: &str = "FORGE-BOOT-MARKER";
 
 /// How to start the machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,63 +47,6 @@ pub enum BootMode {
     /// OVMF with Secure Boot enforced; `vars` is a variable store (e.g. from
     /// [`secure_boot_vars_with_mok`]); a copy is used, `vars` stays untouched.
     SecureBoot { vars: PathBuf },
-}
-
-/// Why reading the console stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BootOutcome {
-    /// A complete `FORGE-BOOT-MARKER` line appeared.
-    MarkerSeen,
-    /// GRUB fell back to its prompt (`grub>` or `grub rescue>`).
-    GrubPrompt,
-    /// `Kernel panic` (also what a failing initramfs ends in).
-    KernelPanic,
-    /// shim or the firmware refused an image (`Security Violation`, `Access Denied`).
-    SecurityViolation,
-    /// QEMU exited (e.g. powered off) without any of the above.
-    Exited,
-    /// Nothing decisive within the time limit.
-    Timeout,
-}
-
-/// What a boot showed.
-#[derive(Debug, Clone)]
-pub struct BootResult {
-    /// The marker line, trimmed, when one was printed.
-    pub marker: Option<String>,
-    pub outcome: BootOutcome,
-    /// Everything QEMU printed (serial console, then QEMU's own stderr).
-    pub serial_log: String,
-    /// Wall time from QEMU start to the outcome.
-    pub elapsed: Duration,
-}
-
-impl BootResult {
-    /// The `key=value` fields of the marker (empty when there is none).
-    pub fn marker_fields(&self) -> BTreeMap<String, String> {
-        self.marker
-            .as_deref()
-            .map(marker_fields)
-            .unwrap_or_default()
-    }
-
-    /// The last `max` bytes of the console log, for assertion messages.
-    pub fn log_tail(&self, max: usize) -> &str {
-        let s = &self.serial_log;
-        let mut start = s.len().saturating_sub(max);
-        while !s.is_char_boundary(start) {
-            start += 1;
-        }
-        &s[start..]
-    }
-}
-
-/// Splits a marker line into its `key=value` fields.
-pub fn marker_fields(line: &str) -> BTreeMap<String, String> {
-    line.split_whitespace()
-        .filter_map(|w| w.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 /// `Some(reason)` when a boot in `mode` cannot run on this machine (QEMU,
@@ -204,26 +151,6 @@ fn qemu_command(image: &Path, mode: &BootMode, scratch: &Path) -> Result<Command
     Ok(cmd)
 }
 
-/// What the console text shows so far, if decisive.
-fn classify(text: &str) -> Option<(BootOutcome, Option<String>)> {
-    if let Some(i) = text.find(MARKER) {
-        if let Some(end) = text[i..].find('\n') {
-            let line = text[i..i + end].trim().to_string();
-            return Some((BootOutcome::MarkerSeen, Some(line)));
-        }
-    }
-    if text.contains("Kernel panic") {
-        return Some((BootOutcome::KernelPanic, None));
-    }
-    if text.contains("Security Violation") || text.contains("Access Denied") {
-        return Some((BootOutcome::SecurityViolation, None));
-    }
-    if text.contains("grub>") || text.contains("grub rescue>") {
-        return Some((BootOutcome::GrubPrompt, None));
-    }
-    None
-}
-
 /// Boots `image` in `mode` and watches the serial console for at most
 /// `timeout`. Errors only when QEMU cannot be started; every boot outcome,
 /// good or bad, is a [`BootResult`].
@@ -318,34 +245,6 @@ pub fn boot_logged(image: &Path, mode: BootMode, timeout: Duration, what: &str) 
     r
 }
 
-/// Asserts the installed system printed its marker with hostname `host`,
-/// user `user` with a hashed password, `/etc/localtime` linked exactly to
-/// `tz_link`, fstab naming the root UUID, and the package hook having run.
-pub fn assert_marker(r: &BootResult, host: &str, user: &str, tz_link: &str) {
-    assert_eq!(
-        r.outcome,
-        BootOutcome::MarkerSeen,
-        "no boot marker; console tail:\n{}",
-        r.log_tail(4000)
-    );
-    let f = r.marker_fields();
-    let expected = [
-        ("hostname", host.to_string()),
-        ("user", format!("{user}:hashed")),
-        ("tz", tz_link.to_string()),
-        ("fstab_root", "yes".to_string()),
-        ("hook", "yes".to_string()),
-    ];
-    for (key, want) in expected {
-        assert_eq!(
-            f.get(key).map(String::as_str),
-            Some(want.as_str()),
-            "marker field {key} in {:?}",
-            r.marker
-        );
-    }
-}
-
 fn pump(mut from: impl Read, to: &mpsc::Sender<Vec<u8>>) {
     let mut buf = [0u8; 8192];
     loop {
@@ -357,61 +256,5 @@ fn pump(mut from: impl Read, to: &mpsc::Sender<Vec<u8>>) {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn marker_needs_a_complete_line() {
-        assert_eq!(classify("boot...\nFORGE-BOOT-MARKER hostname=a"), None);
-        let (outcome, marker) =
-            classify("x\r\nFORGE-BOOT-MARKER hostname=a user=b:hashed tz=UTC\r\n[ 1.0] reboot")
-                .expect("decided");
-        assert_eq!(outcome, BootOutcome::MarkerSeen);
-        assert_eq!(
-            marker.as_deref(),
-            Some("FORGE-BOOT-MARKER hostname=a user=b:hashed tz=UTC")
-        );
-    }
-
-    #[test]
-    fn failures_are_classified() {
-        let panic = "[ 2.1] Kernel panic - not syncing: Attempted to kill init!";
-        assert_eq!(classify(panic).map(|d| d.0), Some(BootOutcome::KernelPanic));
-        let shim = "Verification failed: (0x1A) Security Violation";
-        assert_eq!(
-            classify(shim).map(|d| d.0),
-            Some(BootOutcome::SecurityViolation)
-        );
-        let fw = "BdsDxe: failed to load Boot0001: Access Denied";
-        assert_eq!(
-            classify(fw).map(|d| d.0),
-            Some(BootOutcome::SecurityViolation)
-        );
-        assert_eq!(
-            classify("\ngrub> ").map(|d| d.0),
-            Some(BootOutcome::GrubPrompt)
-        );
-        assert_eq!(
-            classify("grub rescue> ").map(|d| d.0),
-            Some(BootOutcome::GrubPrompt)
-        );
-        assert_eq!(classify("Welcome to GRUB!\nBooting `InterGenOS'"), None);
-    }
-
-    #[test]
-    fn marker_fields_split_key_values() {
-        let f =
-            marker_fields("FORGE-BOOT-MARKER hostname=h user=u:nohash tz=/usr/share/zoneinfo/UTC");
-        assert_eq!(f.get("hostname").map(String::as_str), Some("h"));
-        assert_eq!(f.get("user").map(String::as_str), Some("u:nohash"));
-        assert_eq!(
-            f.get("tz").map(String::as_str),
-            Some("/usr/share/zoneinfo/UTC")
-        );
-        assert!(!f.contains_key("FORGE-BOOT-MARKER"));
     }
 }
