@@ -1,23 +1,29 @@
 //! `forge-test-client`: a scripted D-Bus client of forge-daemon for the
-//! tests, run as a test user (see `forge_tests::client`). It reads one
-//! command per line on stdin and writes one JSON object per line on stdout:
-//! replies (`{"reply": cmd, "ok": bool, ...}`) and, after `watch`, every
-//! job signal from the daemon (`{"signal": member, "path": .., "args": [..]}`),
-//! PropertiesChanged of job objects included, in the order they arrived.
+//! tests, run as a test user (see `forge_tests::client`). It talks through
+//! `forge_proto::client` like every frontend. It reads one command per line
+//! on stdin and writes one JSON object per line on stdout: replies
+//! (`{"reply": cmd, "ok": bool, ...}`, errors by their full D-Bus name);
+//! after `watch`, every signal the daemon emits under the job prefix
+//! (`{"signal": member, "path": .., "args": [..]}`, PropertiesChanged of job
+//! objects included) in the order they arrived; after `follow-install`, the
+//! job's events as the client library delivers them
+//! (`{"event": member, "path": .., "args": [..]}`, then `{"event": "end"}`).
 //!
-//! Commands: `watch`, `install YAML_FILE IO_JSON_FILE`, `validate YAML_FILE`,
-//! `cancel PATH`, `override PATH PHRASE...`, `props PATH`, `disks`, `groups`,
-//! `version`. Privileged calls carry ALLOW_INTERACTIVE_AUTH like forgectl's.
+//! Commands: `watch`, `install YAML_FILE IO_JSON_FILE`,
+//! `follow-install YAML_FILE IO_JSON_FILE`, `validate YAML_FILE`,
+//! `cancel PATH`, `override PATH PHRASE...`, `props PATH`, `disks`,
+//! `groups`, `version`, and `forge-finished PATH` (broadcasts a forged
+//! `Finished(true, ...)` on PATH from this client's own connection).
 
 use std::collections::HashMap;
 use std::io::BufRead;
 
-use forge_proto::dbus::{InstallerProxy, JobProxy, BUS_NAME, JOB_INTERFACE, JOB_PATH_PREFIX};
-use forge_proto::{InstallIo, Secret};
+use forge_proto::client::{decode_signal, Daemon};
+use forge_proto::dbus::{JOB_INTERFACE, JOB_PATH_PREFIX};
+use forge_proto::wire::{phase_name, JobEvent};
+use forge_proto::{ForgeError, InstallIo, Secret};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use zbus::proxy::MethodFlags;
-use zbus::OwnedObjectPath;
 
 fn out(v: Value) {
     use std::io::Write;
@@ -26,14 +32,17 @@ fn out(v: Value) {
     let _ = o.flush();
 }
 
-fn err_json(cmd: &str, e: &zbus::Error) -> Value {
+fn err_json(cmd: &str, e: &ForgeError) -> Value {
     match e {
-        zbus::Error::MethodError(name, msg, _) => json!({
+        ForgeError::ZBus(zbus::Error::MethodError(name, msg, _)) => json!({
             "reply": cmd, "ok": false, "error": name.as_str(), "message": msg.clone().unwrap_or_default()
         }),
-        other => {
+        ForgeError::ZBus(other) => {
             json!({"reply": cmd, "ok": false, "error": "client", "message": other.to_string()})
         }
+        typed => json!({
+            "reply": cmd, "ok": false, "error": typed.error_name(), "message": typed.message()
+        }),
     }
 }
 
@@ -59,91 +68,105 @@ fn variant_json(v: &zbus::OwnedVariant) -> Value {
     json!(format!("{v:?}"))
 }
 
-fn dicts(v: Vec<HashMap<String, zbus::OwnedVariant>>) -> Value {
-    Value::Array(
-        v.iter()
-            .map(|m| {
-                Value::Object(
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), variant_json(v)))
-                        .collect(),
-                )
-            })
-            .collect(),
-    )
+/// A job event as `(member, args)`, the args as the signal carries them.
+fn event_json(ev: &JobEvent) -> (&'static str, Value) {
+    match ev {
+        JobEvent::PhaseStarted(p) => ("PhaseStarted", json!([p.as_str(), p.index()])),
+        JobEvent::PhaseFinished(p) => ("PhaseFinished", json!([p.as_str(), p.index()])),
+        JobEvent::Progress { fraction, message } => ("Progress", json!([fraction, message])),
+        JobEvent::Warning(m) => ("Warning", json!([m])),
+        JobEvent::IntegrityFailed { mismatches, phrase } => {
+            let m: Vec<Value> = mismatches
+                .iter()
+                .map(|m| json!([m.path, m.expected, m.actual]))
+                .collect();
+            ("IntegrityFailed", json!([m, phrase]))
+        }
+        JobEvent::StateChanged(s) => ("StateChanged", json!([s.as_str()])),
+        JobEvent::Finished {
+            success,
+            phase_completed,
+            error,
+            warnings,
+        } => (
+            "Finished",
+            json!([success, phase_name(*phase_completed), error, warnings]),
+        ),
+    }
 }
 
-async fn job(conn: &zbus::Connection, path: &str) -> zbus::Result<JobProxy<'static>> {
-    JobProxy::builder(conn).path(path.to_string()).build().await
+fn install_io(file: &str) -> InstallIo {
+    let io: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap_or_default())
+        .unwrap_or(Value::Null);
+    InstallIo {
+        disk: io["disk"].as_str().unwrap_or_default().to_string(),
+        root_password: Secret::new(io["root_password"].as_str().unwrap_or_default()),
+        user_password: Secret::new(io["user_password"].as_str().unwrap_or_default()),
+        dry_run: io["dry_run"].as_bool().unwrap_or(false),
+    }
 }
 
-async fn command(conn: zbus::Connection, line: String) {
+async fn command(daemon: Daemon, line: String) {
     let mut parts = line.splitn(3, ' ');
     let cmd = parts.next().unwrap_or_default().to_string();
     let a1 = parts.next().unwrap_or_default().to_string();
     let rest = parts.next().unwrap_or_default().to_string();
-    let installer = match InstallerProxy::new(&conn).await {
-        Ok(p) => p,
-        Err(e) => return out(err_json(&cmd, &e)),
-    };
-    let flags = MethodFlags::ALLOW_INTERACTIVE_AUTH;
+    let installer = daemon.installer();
     let reply = match cmd.as_str() {
         "install" => {
             let yaml = std::fs::read_to_string(&a1).unwrap_or_default();
-            let io: Value =
-                serde_json::from_str(&std::fs::read_to_string(&rest).unwrap_or_default())
-                    .unwrap_or(Value::Null);
-            let io = InstallIo {
-                disk: io["disk"].as_str().unwrap_or_default().to_string(),
-                root_password: Secret::new(io["root_password"].as_str().unwrap_or_default()),
-                user_password: Secret::new(io["user_password"].as_str().unwrap_or_default()),
-                dry_run: io["dry_run"].as_bool().unwrap_or(false),
-            };
-            match installer
-                .inner()
-                .call_with_flags::<_, _, OwnedObjectPath>(
-                    "Install",
-                    flags,
-                    &(yaml.as_str(), io.to_dbus()),
-                )
+            let io = install_io(&rest);
+            match installer.install(&yaml, io.to_dbus()).await {
+                Ok(p) => json!({"reply": cmd, "ok": true, "path": p.to_string()}),
+                Err(e) => err_json(&cmd, &e.into()),
+            }
+        }
+        "follow-install" => {
+            let yaml = std::fs::read_to_string(&a1).unwrap_or_default();
+            match daemon.install(&yaml, install_io(&rest)).await {
+                Ok(mut job) => {
+                    let path = job.path.clone();
+                    tokio::spawn(async move {
+                        while let Some(ev) = job.events.recv().await {
+                            let (member, args) = event_json(&ev);
+                            out(json!({"event": member, "path": job.path, "args": args}));
+                        }
+                        out(json!({"event": "end", "path": job.path, "args": []}));
+                    });
+                    json!({"reply": cmd, "ok": true, "path": path})
+                }
+                Err(e) => err_json(&cmd, &e),
+            }
+        }
+        "forge-finished" => {
+            let body = (true, "cleanup", "", Vec::<String>::new());
+            match daemon
+                .connection()
+                .emit_signal(None::<&str>, a1.as_str(), JOB_INTERFACE, "Finished", &body)
                 .await
             {
-                Ok(p) => json!({"reply": cmd, "ok": true, "path": p.map(|p| p.to_string())}),
-                Err(e) => err_json(&cmd, &e),
+                Ok(()) => json!({"reply": cmd, "ok": true}),
+                Err(e) => err_json(&cmd, &e.into()),
             }
         }
         "validate" => {
             let yaml = std::fs::read_to_string(&a1).unwrap_or_default();
-            match installer.validate_plan(&yaml).await {
+            match daemon.validate_plan(&yaml).await {
                 Ok(p) => json!({"reply": cmd, "ok": true, "problems": p}),
                 Err(e) => err_json(&cmd, &e),
             }
         }
-        "cancel" | "override" => {
-            let j = match job(&conn, &a1).await {
-                Ok(j) => j,
-                Err(e) => return out(err_json(&cmd, &e)),
-            };
-            let r = if cmd == "cancel" {
-                j.inner()
-                    .call_with_flags::<_, _, ()>("Cancel", flags, &())
-                    .await
-            } else {
-                j.inner()
-                    .call_with_flags::<_, _, ()>("OverrideIntegrity", flags, &(rest.as_str(),))
-                    .await
-            };
-            match r {
-                Ok(_) => json!({"reply": cmd, "ok": true}),
-                Err(e) => err_json(&cmd, &e),
-            }
-        }
+        "cancel" => match daemon.cancel(&a1).await {
+            Ok(()) => json!({"reply": cmd, "ok": true}),
+            Err(e) => err_json(&cmd, &e),
+        },
+        "override" => match daemon.override_integrity(&a1, &rest).await {
+            Ok(()) => json!({"reply": cmd, "ok": true}),
+            Err(e) => err_json(&cmd, &e),
+        },
         "props" => {
-            let j = match job(&conn, &a1).await {
-                Ok(j) => j,
-                Err(e) => return out(err_json(&cmd, &e)),
-            };
-            let r: zbus::Result<Value> = async {
+            let r: Result<Value, ForgeError> = async {
+                let j = daemon.job(&a1).await?;
                 Ok(json!({
                     "State": j.state().await?, "Phase": j.phase().await?,
                     "PhaseIndex": j.phase_index().await?, "PhaseCount": j.phase_count().await?,
@@ -157,15 +180,39 @@ async fn command(conn: zbus::Connection, line: String) {
                 Err(e) => err_json(&cmd, &e),
             }
         }
-        "disks" => match installer.list_disks().await {
-            Ok(d) => json!({"reply": cmd, "ok": true, "disks": dicts(d)}),
+        "disks" => match daemon.list_disks().await {
+            Ok(d) => {
+                let d: Vec<Value> = d
+                    .iter()
+                    .map(|d| {
+                        json!({
+                            "device": d.device, "model": d.model, "size": d.size,
+                            "removable": d.removable, "read_only": d.read_only,
+                            "transport": d.transport, "in_use": d.in_use,
+                        })
+                    })
+                    .collect();
+                json!({"reply": cmd, "ok": true, "disks": d})
+            }
             Err(e) => err_json(&cmd, &e),
         },
-        "groups" => match installer.list_package_groups().await {
-            Ok(d) => json!({"reply": cmd, "ok": true, "groups": dicts(d)}),
+        "groups" => match daemon.list_package_groups().await {
+            Ok(g) => {
+                let g: Vec<Value> = g
+                    .iter()
+                    .map(|g| {
+                        json!({
+                            "name": g.name, "description": g.description, "required": g.required,
+                            "packages": g.packages, "download_size": g.download_size,
+                            "installed_size": g.installed_size,
+                        })
+                    })
+                    .collect();
+                json!({"reply": cmd, "ok": true, "groups": g})
+            }
             Err(e) => err_json(&cmd, &e),
         },
-        "version" => match installer.version().await {
+        "version" => match daemon.version().await {
             Ok(v) => json!({"reply": cmd, "ok": true, "version": v}),
             Err(e) => err_json(&cmd, &e),
         },
@@ -176,65 +223,52 @@ async fn command(conn: zbus::Connection, line: String) {
     out(reply);
 }
 
+/// A signal as JSON: Job signals through the client library's decoder,
+/// PropertiesChanged with every changed property.
 fn signal_json(msg: &zbus::Message) -> Option<Value> {
     let h = msg.header();
     let member = h.member()?.to_string();
     let path = h.path()?.to_string();
-    let body = msg.body();
     let from_job = h.interface().is_some_and(|i| i.as_str() == JOB_INTERFACE);
-    let args = match member.as_str() {
-        "PropertiesChanged" if !from_job => {
-            let (iface, changed, invalidated): (
-                String,
-                HashMap<String, zbus::OwnedVariant>,
-                Vec<String>,
-            ) = body.deserialize().ok()?;
-            let changed: serde_json::Map<String, Value> = changed
-                .iter()
-                .map(|(k, v)| (k.clone(), variant_json(v)))
-                .collect();
-            json!([iface, changed, invalidated])
-        }
-        _ if !from_job => return None,
-        "PhaseStarted" | "PhaseFinished" => {
-            let (p, i): (String, u32) = body.deserialize().ok()?;
-            json!([p, i])
-        }
-        "Progress" => {
-            let (f, m): (f64, String) = body.deserialize().ok()?;
-            json!([f, m])
-        }
-        "Warning" => {
-            let (m,): (String,) = body.deserialize().ok()?;
-            json!([m])
-        }
-        "IntegrityFailed" => {
-            let (m, p): (Vec<(String, String, String)>, String) = body.deserialize().ok()?;
-            json!([m, p])
-        }
-        "Finished" => {
-            let (b, c, e, w): (bool, String, String, Vec<String>) = body.deserialize().ok()?;
-            json!([b, c, e, w])
-        }
-        _ => json!([]),
+    let args = if from_job {
+        let (_, args) = event_json(&decode_signal(msg)?);
+        args
+    } else if member == "PropertiesChanged" {
+        let (iface, changed, invalidated): (
+            String,
+            HashMap<String, zbus::OwnedVariant>,
+            Vec<String>,
+        ) = msg.body().deserialize().ok()?;
+        let changed: serde_json::Map<String, Value> = changed
+            .iter()
+            .map(|(k, v)| (k.clone(), variant_json(v)))
+            .collect();
+        json!([iface, changed, invalidated])
+    } else {
+        return None;
     };
     Some(json!({"signal": member, "path": path, "args": args}))
 }
 
-async fn watch(conn: zbus::Connection) -> zbus::Result<()> {
-    let dbus = zbus::fdo::DBusProxy::new(&conn).await?;
-    let owner = dbus.get_name_owner(BUS_NAME.try_into()?).await?;
+async fn watch(daemon: &Daemon) -> Result<(), ForgeError> {
+    let owner = daemon.unique_name().to_string();
     let rule = zbus::MatchRule::builder()
         .msg_type(zbus::message::Type::Signal)
-        .sender(owner.as_str())
+        .sender(owner.clone())
         .path_namespace(JOB_PATH_PREFIX)
         .build()?;
-    let mut stream =
-        zbus::MessageStream::for_match_rule(rule, &conn, std::num::NonZeroUsize::new(100_000))
-            .await?;
+    let mut stream = zbus::MessageStream::for_match_rule(
+        rule,
+        daemon.connection(),
+        std::num::NonZeroUsize::new(100_000),
+    )
+    .await?;
     out(json!({"reply": "watch", "ok": true}));
     tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
+            if msg.header().sender().map(|s| s.as_str()) != Some(owner.as_str()) {
+                continue;
+            }
             if let Some(v) = signal_json(&msg) {
                 out(v);
             }
@@ -245,8 +279,8 @@ async fn watch(conn: zbus::Connection) -> zbus::Result<()> {
 
 #[tokio::main]
 async fn main() {
-    let conn = match zbus::Connection::system().await {
-        Ok(c) => c,
+    let daemon = match Daemon::connect_system().await {
+        Ok(d) => d,
         Err(e) => {
             out(err_json("connect", &e));
             return;
@@ -269,12 +303,12 @@ async fn main() {
             continue;
         }
         if line == "watch" {
-            if let Err(e) = watch(conn.clone()).await {
+            if let Err(e) = watch(&daemon).await {
                 out(err_json("watch", &e));
             }
             continue;
         }
-        tasks.push(tokio::spawn(command(conn.clone(), line)));
+        tasks.push(tokio::spawn(command(daemon.clone(), line)));
     }
     for t in tasks {
         let _ = t.await;

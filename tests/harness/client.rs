@@ -1,6 +1,7 @@
 //! Drives `forge-test-client` (tests/bin/) as a test user: send a command
 //! line, wait for its JSON reply; every job signal the client sees after
-//! `watch` is collected in order. The raw transcript (every line the client
+//! `watch` is collected in order, and so is every job event the client
+//! library delivers after `follow-install`. The raw transcript (every line the client
 //! printed) is kept so tests can search it, e.g. for passwords.
 //!
 //! ```no_run
@@ -38,6 +39,7 @@ pub struct Client {
     stdin: Option<ChildStdin>,
     rx: Receiver<Value>,
     signals: Vec<Value>,
+    events: Vec<Value>,
     transcript: Arc<Mutex<Vec<String>>>,
     dir: tempfile::TempDir,
     pub user: TestUser,
@@ -77,6 +79,7 @@ impl Client {
             child,
             rx,
             signals: Vec::new(),
+            events: Vec::new(),
             transcript,
             dir,
             user: user.clone(),
@@ -105,6 +108,9 @@ impl Client {
             Ok(v) => {
                 if v.get("signal").is_some() {
                     self.signals.push(v.clone());
+                }
+                if v.get("event").is_some() {
+                    self.events.push(v.clone());
                 }
                 Ok(v)
             }
@@ -155,6 +161,30 @@ impl Client {
                 return Ok(v);
             }
         }
+    }
+
+    /// Returns the first `follow-install` event (already seen or coming)
+    /// matching `pred`.
+    pub fn wait_event(
+        &mut self,
+        pred: impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> Result<Value> {
+        if let Some(v) = self.events.iter().find(|v| pred(v)) {
+            return Ok(v.clone());
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let v = self.next(deadline)?;
+            if v.get("event").is_some() && pred(&v) {
+                return Ok(v);
+            }
+        }
+    }
+
+    /// Every `follow-install` event seen so far, in order.
+    pub fn events(&self) -> &[Value] {
+        &self.events
     }
 
     /// Every signal seen so far, in order.
