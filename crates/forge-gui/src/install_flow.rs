@@ -12,7 +12,7 @@ use gtk::glib;
 use forge_proto::i18n::tr;
 
 use crate::client::ClientError;
-use crate::model::JobEvent;
+use crate::model::{JobEvent, Mismatch};
 use crate::screens::confirm::ConfirmPage;
 use crate::screens::done::DonePage;
 use crate::screens::integrity_dialog::IntegrityDialog;
@@ -92,7 +92,7 @@ impl InstallFlow {
             p.handle_event(&ev);
         }
         match ev {
-            JobEvent::IntegrityFailed(mismatches, phrase) => {
+            JobEvent::IntegrityFailed { mismatches, phrase } => {
                 open_integrity_dialog(window, &mismatches, &phrase);
             }
             JobEvent::Finished {
@@ -104,7 +104,7 @@ impl InstallFlow {
                 flow.close_dialog();
                 let image = std::path::Path::new(&window.state().choices().disk).is_file();
                 if let Some(d) = flow.done.get() {
-                    d.show_result(success, &phase_completed, &error, &warnings, image);
+                    d.show_result(success, phase_completed, &error, &warnings, image);
                 }
                 window.show_screen("done");
             }
@@ -152,11 +152,7 @@ fn start(window: &ForgeWindow) {
     ));
 }
 
-fn open_integrity_dialog(
-    window: &ForgeWindow,
-    mismatches: &[(String, String, String)],
-    phrase: &str,
-) {
+fn open_integrity_dialog(window: &ForgeWindow, mismatches: &[Mismatch], phrase: &str) {
     let dialog = IntegrityDialog::new(window, mismatches, phrase);
     dialog.connect_override(glib::clone!(
         #[weak]

@@ -9,7 +9,7 @@ pub use adw::prelude::*;
 pub use gtk::glib;
 pub use libtest_mimic::Failed;
 
-pub use forge_gui::model::{DiskInfo, GroupInfo, JobEvent};
+pub use forge_gui::model::{DiskInfo, GroupInfo, JobEvent, Mismatch};
 pub use forge_gui::screens::confirm::ConfirmPage;
 pub use forge_gui::screens::disk::DiskPage;
 pub use forge_gui::screens::done::DonePage;

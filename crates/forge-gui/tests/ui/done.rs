@@ -7,7 +7,7 @@ pub fn t_done() -> Result<(), Failed> {
     let win = show(&p);
     p.show_result(
         true,
-        "cleanup",
+        Some(forge_proto::Phase::Cleanup),
         "",
         &["MOK enrollment not queued: no EFI variables. Run mokutil --import /var/lib/forge/mok.der after the first boot.".into(),
           "package fonts-extra: post-install script failed".into()],
@@ -21,7 +21,7 @@ pub fn t_done() -> Result<(), Failed> {
     check(p.restart_visible(), "no Restart on success")?;
     p.show_result(
         false,
-        "mount",
+        Some(forge_proto::Phase::Mount),
         "virtual-fs: mount --bind /dev failed: EPERM\nfull detail here",
         &[],
         false,
@@ -40,7 +40,7 @@ pub fn t_done() -> Result<(), Failed> {
             if let Some(p) = w.done_page() {
                 p.show_result(
                     true,
-                    "cleanup",
+                    Some(forge_proto::Phase::Cleanup),
                     "",
                     &["MOK enrollment not queued: no EFI variables.".into()],
                     false,
@@ -51,7 +51,7 @@ pub fn t_done() -> Result<(), Failed> {
             if let Some(p) = w.done_page() {
                 p.show_result(
                     false,
-                    "partition",
+                    Some(forge_proto::Phase::Partition),
                     "mount: /dev/loop0p2: wrong fs type\nsee the install log",
                     &["1 package was skipped".into()],
                     false,

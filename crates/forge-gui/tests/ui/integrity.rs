@@ -5,12 +5,12 @@ use crate::common::*;
 
 const PHRASE: &str = "I understand this system may be compromised";
 
-fn mismatches() -> Vec<(String, String, String)> {
-    vec![(
-        "packages/busybox-static-1.35.0-4.igos.tar.gz".into(),
-        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
-        "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752".into(),
-    )]
+fn mismatches() -> Vec<Mismatch> {
+    vec![Mismatch {
+        path: "packages/busybox-static-1.35.0-4.igos.tar.gz".into(),
+        expected: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+        actual: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752".into(),
+    }]
 }
 
 fn xdotool(args: &[&str]) -> Option<bool> {

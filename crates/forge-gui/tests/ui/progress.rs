@@ -4,13 +4,13 @@ use crate::common::*;
 
 fn progress_events(p: &ProgressPage, upto: usize) {
     for (i, ph) in forge_proto::Phase::ALL.iter().enumerate().take(upto) {
-        p.handle_event(&JobEvent::PhaseStarted(ph.as_str().into(), i as u32));
-        p.handle_event(&JobEvent::Progress(
-            (i as f64 + 0.5) / 13.0,
-            format!("working on {}", ph.as_str()),
-        ));
+        p.handle_event(&JobEvent::PhaseStarted(*ph));
+        p.handle_event(&JobEvent::Progress {
+            fraction: (i as f64 + 0.5) / 13.0,
+            message: format!("working on {}", ph.as_str()),
+        });
         if i + 1 < upto {
-            p.handle_event(&JobEvent::PhaseFinished(ph.as_str().into(), i as u32));
+            p.handle_event(&JobEvent::PhaseFinished(*ph));
         }
     }
 }
@@ -34,19 +34,22 @@ pub fn t_progress() -> Result<(), Failed> {
     )?;
     let status = p.status_text();
     check(status.contains("packages"), format!("status: {status}"))?;
-    p.handle_event(&JobEvent::PhaseStarted("config".into(), 6));
+    p.handle_event(&JobEvent::PhaseStarted(forge_proto::Phase::Config));
     check(
         p.status_text().contains("7"),
         format!("status: {}", p.status_text()),
     )?;
     let f = p.fraction();
-    p.handle_event(&JobEvent::Progress(0.1, String::new()));
+    p.handle_event(&JobEvent::Progress {
+        fraction: 0.1,
+        message: String::new(),
+    });
     check(p.fraction() >= f, "progress went backwards")?;
     p.handle_event(&JobEvent::Warning("hook for fontconfig timed out".into()));
     check(p.log_text().contains("fontconfig"), "warning not logged")?;
     p.handle_event(&JobEvent::Finished {
         success: false,
-        phase_completed: "config".into(),
+        phase_completed: Some(forge_proto::Phase::Config),
         error: "users: useradd failed".into(),
         warnings: vec![],
     });

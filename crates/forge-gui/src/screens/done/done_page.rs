@@ -113,7 +113,7 @@ impl DonePage {
     pub fn show_result(
         &self,
         success: bool,
-        phase_completed: &str,
+        phase_completed: Option<Phase>,
         error: &str,
         warnings: &[String],
         image_target: bool,
@@ -137,13 +137,11 @@ impl DonePage {
             }));
             imp.detail_expander.set_visible(false);
         } else {
-            let failed = Phase::from_name(phase_completed)
-                .and_then(|p| Phase::ALL.get(p.index() as usize + 1).copied())
-                .or(if phase_completed.is_empty() {
-                    Some(Phase::Validate)
-                } else {
-                    None
-                });
+            // The phase after the last finished one; none finished: validate.
+            let failed = match phase_completed {
+                Some(p) => Phase::ALL.get(p.index() as usize + 1).copied(),
+                None => Some(Phase::Validate),
+            };
             let phase = failed
                 .map(|p| p.label())
                 .unwrap_or_else(|| tr("Unknown step"));

@@ -15,6 +15,8 @@ use forge_proto::i18n::{tr, trf};
 
 use super::PasteGuard;
 
+use crate::model::Mismatch;
+
 mod imp {
     use super::*;
     use std::sync::OnceLock;
@@ -93,11 +95,7 @@ fn short_hash(h: &str) -> String {
 }
 
 impl IntegrityDialog {
-    pub fn new(
-        parent: &impl IsA<gtk::Window>,
-        mismatches: &[(String, String, String)],
-        phrase: &str,
-    ) -> Self {
+    pub fn new(parent: &impl IsA<gtk::Window>, mismatches: &[Mismatch], phrase: &str) -> Self {
         let d: IntegrityDialog = glib::Object::builder()
             .property("transient-for", parent)
             .build();
@@ -107,13 +105,13 @@ impl IntegrityDialog {
 
     /// Without a parent window (UI tests).
     #[cfg(feature = "autopilot")]
-    pub fn new_standalone(mismatches: &[(String, String, String)], phrase: &str) -> Self {
+    pub fn new_standalone(mismatches: &[Mismatch], phrase: &str) -> Self {
         let d: IntegrityDialog = glib::Object::new();
         d.setup(mismatches, phrase);
         d
     }
 
-    fn setup(&self, mismatches: &[(String, String, String)], phrase: &str) {
+    fn setup(&self, mismatches: &[Mismatch], phrase: &str) {
         let imp = self.imp();
         *imp.phrase.borrow_mut() = phrase.to_string();
         imp.body_label.set_text(&crate::util::fill(
@@ -125,7 +123,12 @@ impl IntegrityDialog {
             mismatches.len() as u64,
             &[],
         ));
-        for (path, expected, actual) in mismatches {
+        for Mismatch {
+            path,
+            expected,
+            actual,
+        } in mismatches
+        {
             let row = adw::ActionRow::builder()
                 .title(glib::markup_escape_text(path).as_str())
                 .subtitle(

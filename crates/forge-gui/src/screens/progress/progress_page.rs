@@ -207,8 +207,8 @@ impl ProgressPage {
     pub fn handle_event(&self, ev: &JobEvent) {
         let imp = self.imp();
         match ev {
-            JobEvent::PhaseStarted(name, idx) => {
-                let i = Phase::from_name(name).map(|p| p.index()).unwrap_or(*idx) as usize;
+            JobEvent::PhaseStarted(phase) => {
+                let i = phase.index() as usize;
                 for j in 0..i {
                     let st = imp.rows.borrow().get(j).map(|r| r.2);
                     if matches!(
@@ -220,9 +220,7 @@ impl ProgressPage {
                 }
                 self.set_row(i, PhaseState::Running);
                 imp.current.set(Some(i));
-                let label = Phase::from_name(name)
-                    .map(|p| p.label())
-                    .unwrap_or_else(|| name.clone());
+                let label = phase.label();
                 let text = trf(
                     "Step {n} of {total}: {phase}",
                     &[
@@ -234,22 +232,21 @@ impl ProgressPage {
                 self.set_status(&text);
                 self.log(&format!("== {text}"));
             }
-            JobEvent::PhaseFinished(name, idx) => {
-                let i = Phase::from_name(name).map(|p| p.index()).unwrap_or(*idx) as usize;
-                self.set_row(i, PhaseState::Done);
+            JobEvent::PhaseFinished(phase) => {
+                self.set_row(phase.index() as usize, PhaseState::Done);
             }
-            JobEvent::Progress(f, msg) => {
-                self.set_fraction(*f);
-                if !msg.is_empty() {
-                    imp.status_label.set_text(msg);
-                    self.log(msg);
+            JobEvent::Progress { fraction, message } => {
+                self.set_fraction(*fraction);
+                if !message.is_empty() {
+                    imp.status_label.set_text(message);
+                    self.log(message);
                 }
             }
             JobEvent::Warning(msg) => {
                 imp.warnings.set(imp.warnings.get() + 1);
                 self.log(&trf("Warning: {message}", &[("message", msg)]));
             }
-            JobEvent::IntegrityFailed(m, _) => {
+            JobEvent::IntegrityFailed { mismatches: m, .. } => {
                 self.set_row(Phase::Verify.index() as usize, PhaseState::Waiting);
                 let text = crate::util::fill(
                     &forge_proto::i18n::ngettext(
@@ -261,15 +258,19 @@ impl ProgressPage {
                     &[],
                 );
                 self.set_status(&text);
-                for (path, expected, actual) in m {
+                for x in m {
                     self.log(&trf(
                         "Mismatch: {path} (expected {expected}, found {actual})",
-                        &[("path", path), ("expected", expected), ("actual", actual)],
+                        &[
+                            ("path", &x.path),
+                            ("expected", &x.expected),
+                            ("actual", &x.actual),
+                        ],
                     ));
                 }
             }
             JobEvent::StateChanged(s) => {
-                self.log(&trf("State: {state}", &[("state", s)]));
+                self.log(&trf("State: {state}", &[("state", s.as_str())]));
             }
             JobEvent::Finished {
                 success,
@@ -285,9 +286,7 @@ impl ProgressPage {
                     self.set_fraction(1.0);
                     self.set_status(&tr("Installation finished."));
                 } else {
-                    let failed = Phase::from_name(phase_completed)
-                        .map(|p| p.index() as usize + 1)
-                        .unwrap_or(0);
+                    let failed = phase_completed.map_or(0, |p| p.index() as usize + 1);
                     for j in 0..failed.min(Phase::ALL.len()) {
                         self.set_row(j, PhaseState::Done);
                     }
