@@ -1,25 +1,40 @@
 //! Plan checks the daemon makes before it accepts anything: the same
 //! forge-proto validation the frontends and `forgectl validate` run (the
-//! daemon is the authority), as `(field, message)` pairs.
+//! daemon is the authority), as `(field, message)` pairs. Used by the
+//! D-Bus side (`ValidatePlan`, `Install`) and again by the validate phase.
 
 use forge_proto::i18n::tr;
-use forge_proto::validate::{check_text, parse_plan, validate_io};
+use forge_proto::validate::{check_text, parse_plan, validate_io, validate_plan};
 use forge_proto::{InstallIo, InstallPlan, Problem, SystemCatalog};
+
+/// The system's locales, keyboards and time zones, or the translated
+/// sentence saying they cannot be read and the detail (already logged).
+fn catalog() -> Result<SystemCatalog, (String, String)> {
+    SystemCatalog::load().map_err(|e| {
+        tracing::error!("cannot load the system catalog: {e}");
+        (
+            tr("The installer cannot read the system's lists of locales, keyboards and time zones."),
+            e.to_string(),
+        )
+    })
+}
 
 /// Parses and validates `yaml`: the plan when it parsed, and every problem
 /// (exactly what `forge_proto::validate::check_text` reports).
 pub fn plan_problems(yaml: &str) -> (Option<InstallPlan>, Vec<Problem>) {
-    let problems = match SystemCatalog::load() {
+    let problems = match catalog() {
         Ok(catalog) => check_text(yaml, &catalog),
-        Err(e) => {
-            tracing::error!("cannot load the system catalog: {e}");
-            vec![Problem::new(
-                "",
-                tr("The installer cannot read the system's lists of locales, keyboards and time zones."),
-            )]
-        }
+        Err((message, _)) => vec![Problem::new("", message)],
     };
     (parse_plan(yaml).ok(), problems)
+}
+
+/// Every problem of an accepted (parsed) plan and its `install_io`, checked
+/// once more; `Err` is (summary, detail) when the catalog cannot be read.
+pub fn recheck(plan: &InstallPlan, io: &InstallIo) -> Result<Vec<Problem>, (String, String)> {
+    let mut problems = validate_io(io);
+    problems.extend(validate_plan(plan, &catalog()?));
+    Ok(problems)
 }
 
 /// Every problem of a plan and its `install_io` (never echoing a secret).

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 
 use forge_proto::i18n::{tr, trf};
 use forge_proto::layout::{self, MIB};
-use forge_proto::SystemCatalog;
 
 use crate::pipeline::{JobContext, PhaseError};
 use crate::target::{self, Target, TargetKind};
@@ -65,16 +64,8 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
 
 /// The same forge-proto validation the frontends ran, once more.
 fn recheck_plan(ctx: &mut JobContext) -> Result<(), PhaseError> {
-    let mut problems = forge_proto::validate::validate_io(&ctx.io);
-    match SystemCatalog::load() {
-        Ok(c) => problems.extend(forge_proto::validate::validate_plan(&ctx.plan, &c)),
-        Err(e) => {
-            return Err(problem(
-                tr("The installer cannot read the system's lists of locales, keyboards and time zones."),
-                e.to_string(),
-            ))
-        }
-    }
+    let problems = crate::checks::recheck(&ctx.plan, &ctx.io)
+        .map_err(|(summary, detail)| problem(summary, detail))?;
     if problems.is_empty() {
         return Ok(());
     }
