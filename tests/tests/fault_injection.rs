@@ -6,8 +6,10 @@
 //! namespace, which the daemon inspects after releasing every guard and
 //! logs as `leftover mounts: none`).
 //!
-//! Needs root, dbus-daemon, polkitd; build the binaries first:
-//! `cargo build -p forge-daemon -p forge-cli`.
+//! Needs root, dbus-daemon, polkitd; build the binaries first, the daemon
+//! with its test-only `fault-injection` feature (a default build refuses
+//! `test_fail_at_phase` as an unknown key):
+//! `cargo build -p forge-daemon --features fault-injection -p forge-cli`.
 
 mod daemon_common;
 
