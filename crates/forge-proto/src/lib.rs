@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod client;
+pub mod contract;
 pub mod dbus;
 pub mod error;
 pub mod i18n;

@@ -2,6 +2,7 @@
 //! library/binary seam): the installer object at `/org/intergenos/Forge1`,
 //! one job object per install, polkit authorization, the job registry and
 //! runner, and the unauthenticated listings (disks, package groups).
+//! `contract_tests` checks these objects against `forge_proto::contract`.
 
 pub mod auth;
 pub mod disks;
@@ -9,3 +10,6 @@ pub mod groups;
 pub mod installer;
 pub mod job;
 pub mod jobs;
+
+#[cfg(test)]
+mod contract_tests;
