@@ -11,12 +11,12 @@
 //! test modules' symbol paths are searched in `nm -C`'s listing (release
 //! binaries keep their symbol table unless stripped). A positive control
 //! (a string every build has, and the crate's own symbols) keeps the scan
-//! from passing vacuously. A binary that is not built, or older than its
-//! sources, is a skip (a failure under `FORGE_TEST_STRICT=1`).
+//! from passing vacuously. A binary that is not built, or older than one of
+//! the sources cargo built it from (its dep-info, `<name>.d`), is a skip (a
+//! failure under `FORGE_TEST_STRICT=1`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::SystemTime;
 
 use forge_tests::skip::skip;
 
@@ -29,8 +29,6 @@ const TESTKIT_SYMBOLS: &[&str] = &["forge_payload::testkit::"];
 
 struct Shipped {
     name: &'static str,
-    /// The workspace crates it is built from (checked for staleness).
-    crates: &'static [&'static str],
     /// A string every build of it holds (positive control).
     control: &'static str,
     /// Its own symbol prefix (positive control of the symbol listing).
@@ -42,7 +40,6 @@ struct Shipped {
 const SHIPPED: &[Shipped] = &[
     Shipped {
         name: "forge-daemon",
-        crates: &["forge-daemon", "forge-proto", "forge-payload"],
         control: "org.intergenos.Forge1",
         own_symbols: "forge_daemon::",
         // The fault-injection configuration keys and messages.
@@ -56,7 +53,6 @@ const SHIPPED: &[Shipped] = &[
     },
     Shipped {
         name: "forge-gui",
-        crates: &["forge-gui", "forge-proto"],
         control: "org.intergenos.Forge1",
         own_symbols: "forge_gui::",
         // The autopilot's and the bench's switches; the autopilot types
@@ -70,10 +66,6 @@ const SHIPPED: &[Shipped] = &[
     },
 ];
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// `<target>/release`, found from this test executable (`<target>/debug/deps/..`).
 fn release_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
@@ -86,38 +78,57 @@ fn release_dir() -> PathBuf {
         .join("release")
 }
 
-/// The newest modification time of the files under `dir`.
-fn newest(dir: &Path) -> Option<SystemTime> {
-    let mut best = None;
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let path = entry.path();
-        let t = if path.is_dir() {
-            newest(&path)
-        } else {
-            entry.metadata().ok().and_then(|m| m.modified().ok())
-        };
-        best = best.max(t);
+/// The files cargo's dep-info (`target: dep dep ...`, spaces escaped with
+/// `\`) says `bin` was built from.
+fn sources_of(dep_info: &str) -> Vec<PathBuf> {
+    let Some((_, deps)) = dep_info.lines().next().and_then(|l| l.split_once(": ")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = deps.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => cur.extend(chars.next()),
+            ' ' => {
+                if !cur.is_empty() {
+                    out.push(PathBuf::from(std::mem::take(&mut cur)));
+                }
+            }
+            c => cur.push(c),
+        }
     }
-    best
+    if !cur.is_empty() {
+        out.push(PathBuf::from(cur));
+    }
+    out
 }
 
 /// Why `bin` cannot be inspected here, if it cannot.
-fn unusable(bin: &Path, s: &Shipped) -> Option<String> {
+fn unusable(bin: &Path) -> Option<String> {
     let how = "run `cargo build --release -p forge-daemon -p forge-gui` (scripts/test.sh does)";
-    let Ok(built) = bin.metadata().and_then(|m| m.modified()) else {
+    let mtime = |p: &Path| p.metadata().and_then(|m| m.modified()).ok();
+    let Some(built) = mtime(bin) else {
         return Some(format!("{} is not built; {how}", bin.display()));
     };
-    for krate in s.crates {
-        let dir = repo().join("crates").join(krate);
-        let sources = newest(&dir.join("src")).max(newest(&dir.join("Cargo.toml")));
-        if sources.is_some_and(|t| t > built) {
-            return Some(format!(
-                "{} is older than the sources of {krate}; {how}",
-                bin.display()
-            ));
-        }
+    let dep_info = std::fs::read_to_string(bin.with_extension("d")).unwrap_or_default();
+    let sources = sources_of(&dep_info);
+    if sources.is_empty() {
+        return Some(format!(
+            "{}.d (cargo's dep-info) is missing; {how}",
+            bin.display()
+        ));
     }
-    None
+    sources
+        .iter()
+        .find(|s| mtime(s).is_none_or(|t| t > built))
+        .map(|s| {
+            format!(
+                "{} is older than {} (or it is gone); {how}",
+                bin.display(),
+                s.display()
+            )
+        })
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -133,7 +144,7 @@ fn symbols(bin: &Path) -> Option<String> {
 
 fn inspect(s: &Shipped) {
     let bin = release_dir().join(s.name);
-    if let Some(why) = unusable(&bin, s) {
+    if let Some(why) = unusable(&bin) {
         skip(why);
         return;
     }
