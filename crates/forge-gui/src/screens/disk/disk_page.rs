@@ -204,19 +204,17 @@ impl DiskPage {
                 group = Some(radio.clone());
             }
             radio.set_active(d.device == chosen);
-            let w = self.downgrade();
             let dev = d.device.clone();
-            radio.connect_toggled(move |r| {
-                if !r.is_active() {
-                    return;
-                }
-                if let Some(p) = w.upgrade() {
-                    if !p.imp().updating.get() {
+            radio.connect_toggled(glib::clone!(
+                #[weak(rename_to = p)]
+                self,
+                move |r| {
+                    if r.is_active() && !p.imp().updating.get() {
                         let dev = dev.clone();
                         p.state().update(|c| c.disk = dev);
                     }
                 }
-            });
+            ));
             imp.disk_list.append(&row);
             imp.rows.borrow_mut().push((d.device.clone(), radio, row));
         }

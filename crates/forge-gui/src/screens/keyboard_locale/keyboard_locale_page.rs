@@ -111,12 +111,11 @@ impl KeyboardLocalePage {
         p.sync_from_state();
         // Scrolling to the chosen items needs the lists laid out.
         p.connect_map(|p| {
-            let p = p.downgrade();
-            glib::idle_add_local_once(move || {
-                if let Some(p) = p.upgrade() {
-                    p.sync_from_state();
-                }
-            });
+            glib::idle_add_local_once(glib::clone!(
+                #[weak]
+                p,
+                move || p.sync_from_state()
+            ));
         });
         state.connect_changed(glib::clone!(
             #[weak]
@@ -125,14 +124,19 @@ impl KeyboardLocalePage {
                 p.refresh();
             }
         ));
-        let w = p.downgrade();
-        glib::timeout_add_seconds_local(30, move || match w.upgrade() {
-            Some(p) => {
-                p.update_time();
-                glib::ControlFlow::Continue
-            }
-            None => glib::ControlFlow::Break,
-        });
+        glib::timeout_add_seconds_local(
+            30,
+            glib::clone!(
+                #[weak]
+                p,
+                #[upgrade_or]
+                glib::ControlFlow::Break,
+                move || {
+                    p.update_time();
+                    glib::ControlFlow::Continue
+                }
+            ),
+        );
         p.refresh();
         p
     }

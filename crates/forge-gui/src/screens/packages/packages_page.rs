@@ -147,22 +147,24 @@ impl PackagesPage {
             }
             row.add_suffix(&sw);
             row.set_activatable_widget(Some(&sw));
-            let w = self.downgrade();
             let name = g.name.clone();
-            sw.connect_active_notify(move |s| {
-                let Some(p) = w.upgrade() else { return };
-                if p.imp().updating.get() {
-                    return;
-                }
-                let on = s.is_active();
-                let name = name.clone();
-                p.state().update(|c| {
-                    c.groups.retain(|n| *n != name);
-                    if on {
-                        c.groups.push(name);
+            sw.connect_active_notify(glib::clone!(
+                #[weak(rename_to = p)]
+                self,
+                move |s| {
+                    if p.imp().updating.get() {
+                        return;
                     }
-                });
-            });
+                    let on = s.is_active();
+                    let name = name.clone();
+                    p.state().update(|c| {
+                        c.groups.retain(|n| *n != name);
+                        if on {
+                            c.groups.push(name);
+                        }
+                    });
+                }
+            ));
             imp.group_list.append(&row);
             imp.switches.borrow_mut().push((g.name.clone(), sw));
         }
