@@ -139,6 +139,20 @@ impl ForgeState {
         self.imp().choices.borrow()
     }
 
+    /// Calls `f` with the state on each emission of `signal`.
+    fn connect_signal<F: Fn(&ForgeState) + 'static>(
+        &self,
+        signal: &str,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local(signal, false, move |args| {
+            if let Some(Ok(s)) = args.first().map(|v| v.get::<ForgeState>()) {
+                f(&s);
+            }
+            None
+        })
+    }
+
     /// Edits the choices and emits `changed`.
     pub fn update(&self, f: impl FnOnce(&mut Choices)) {
         f(&mut self.imp().choices.borrow_mut());
@@ -162,45 +176,25 @@ impl ForgeState {
         &self,
         f: F,
     ) -> glib::SignalHandlerId {
-        self.connect_local("problems-changed", false, move |args| {
-            if let Some(Ok(s)) = args.first().map(|v| v.get::<ForgeState>()) {
-                f(&s);
-            }
-            None
-        })
+        self.connect_signal("problems-changed", f)
     }
 
     pub fn connect_changed<F: Fn(&ForgeState) + 'static>(&self, f: F) -> glib::SignalHandlerId {
-        self.connect_local("changed", false, move |args| {
-            if let Some(Ok(s)) = args.first().map(|v| v.get::<ForgeState>()) {
-                f(&s);
-            }
-            None
-        })
+        self.connect_signal("changed", f)
     }
 
     pub fn connect_disks_changed<F: Fn(&ForgeState) + 'static>(
         &self,
         f: F,
     ) -> glib::SignalHandlerId {
-        self.connect_local("disks-changed", false, move |args| {
-            if let Some(Ok(s)) = args.first().map(|v| v.get::<ForgeState>()) {
-                f(&s);
-            }
-            None
-        })
+        self.connect_signal("disks-changed", f)
     }
 
     pub fn connect_groups_changed<F: Fn(&ForgeState) + 'static>(
         &self,
         f: F,
     ) -> glib::SignalHandlerId {
-        self.connect_local("groups-changed", false, move |args| {
-            if let Some(Ok(s)) = args.first().map(|v| v.get::<ForgeState>()) {
-                f(&s);
-            }
-            None
-        })
+        self.connect_signal("groups-changed", f)
     }
 
     pub fn release(&self) -> String {

@@ -2,6 +2,8 @@
 //! strength feedback, the administrator switch, the root password (or,
 //! stated plainly, the same as the user's), and a host name suggested from
 //! the user name. Suggestions follow the name until the person edits them.
+//! (Over 400 lines only by the test accessors behind the `autopilot`
+//! feature at the end.)
 
 use std::cell::{Cell, OnceCell};
 
