@@ -20,8 +20,9 @@ use crate::checks;
 use crate::config::DaemonConfig;
 use crate::pipeline::context::CancelToken;
 use crate::service::auth::authorize;
-use crate::service::job::{pump, JobObject, JobReporter, JobShared};
+use crate::service::job::{pump, JobObject, JobShared};
 use crate::service::jobs::{spawn_runner, JobSpec, Registry};
+use crate::service::reporter::JobReporter;
 use crate::target;
 
 /// Plans larger than this are refused before parsing.

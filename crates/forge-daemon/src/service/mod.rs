@@ -10,6 +10,7 @@ pub mod groups;
 pub mod installer;
 pub mod job;
 pub mod jobs;
+pub mod reporter;
 
 #[cfg(test)]
 mod contract_tests;
