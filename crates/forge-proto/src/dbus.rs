@@ -1,6 +1,8 @@
 //! D-Bus names and the client proxies of docs/design.md section 3. The daemon
-//! implements these interfaces; frontends talk through these proxies, so both
-//! sides share one definition.
+//! implements these interfaces; frontends talk through these proxies (via
+//! `crate::client`), so both sides share one definition. Every member and
+//! signature is also listed as data in `crate::contract`, which the daemon's
+//! introspection is tested against.
 
 use std::collections::HashMap;
 

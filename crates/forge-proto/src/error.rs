@@ -1,6 +1,6 @@
-//! The typed D-Bus errors of `org.intergenos.Forge1` (docs: the daemon's
-//! interface). Both the daemon (which returns them) and clients (which
-//! match on them) use this one definition. A client turns any
+//! The typed D-Bus errors of `org.intergenos.Forge1` (docs/design.md
+//! section 3, docs/daemon.md). Both the daemon (which returns them) and
+//! clients (which match on them) use this one definition. A client turns any
 //! `zbus::Error` into a [`ForgeError`] with `From`: the daemon's errors by
 //! their full D-Bus name, the bus's "no such service" and "access denied"
 //! errors onto [`ForgeError::Unavailable`] and [`ForgeError::Denied`].
