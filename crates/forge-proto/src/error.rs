@@ -49,11 +49,10 @@ impl ForgeError {
         }
     }
 
-    /// The message the error carries (for the daemon's errors: a
-    /// translated sentence), or the zbus error's text.
-    pub fn message(&self) -> String {
+    /// The sentence a typed error carries; `None` for [`ForgeError::ZBus`].
+    fn sentence(&self) -> Option<&str> {
         match self {
-            ForgeError::ZBus(e) => e.to_string(),
+            ForgeError::ZBus(_) => None,
             ForgeError::NotAuthorized(m)
             | ForgeError::InvalidPlan(m)
             | ForgeError::Busy(m)
@@ -61,7 +60,16 @@ impl ForgeError {
             | ForgeError::WrongPhrase(m)
             | ForgeError::Failed(m)
             | ForgeError::Unavailable(m)
-            | ForgeError::Denied(m) => m.clone(),
+            | ForgeError::Denied(m) => Some(m),
+        }
+    }
+
+    /// The message the error carries (for the daemon's errors: a
+    /// translated sentence), or the zbus error's text.
+    pub fn message(&self) -> String {
+        match self {
+            ForgeError::ZBus(e) => e.to_string(),
+            other => other.sentence().unwrap_or_default().to_string(),
         }
     }
 
@@ -126,14 +134,7 @@ impl DBusError for ForgeError {
     fn description(&self) -> Option<&str> {
         match self {
             ForgeError::ZBus(e) => e.description(),
-            ForgeError::NotAuthorized(m)
-            | ForgeError::InvalidPlan(m)
-            | ForgeError::Busy(m)
-            | ForgeError::InvalidState(m)
-            | ForgeError::WrongPhrase(m)
-            | ForgeError::Failed(m)
-            | ForgeError::Unavailable(m)
-            | ForgeError::Denied(m) => Some(m),
+            other => other.sentence(),
         }
     }
 }
