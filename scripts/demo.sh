@@ -44,7 +44,10 @@ mkdir -p "$out"
 echo "== building forge-gui, forge-daemon, forgectl and the demo environment"
 # forge-gui's `autopilot` feature also builds forge-gui-autopilot (the
 # wizard that drives itself, used when there is no display).
-cargo build -p forge-gui --features forge-gui/autopilot -p forge-daemon -p forge-cli -p forge-tests --bins
+# One package per command: with several, `--features pkg/feature` would name
+# forge-gui's self dev-dependency, which `cargo build` leaves out.
+cargo build -p forge-gui --features autopilot
+cargo build -p forge-daemon -p forge-cli -p forge-tests --bins
 echo "== compiling translations"
 bash scripts/compile-po.sh "$target/locale"
 export FORGE_LOCALEDIR="$target/locale"

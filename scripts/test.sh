@@ -48,7 +48,10 @@ bash scripts/compile-po.sh "$FORGE_LOCALEDIR"
 echo "== cargo build --release -p forge-daemon -p forge-gui (the shipped binaries)"
 cargo build --release -p forge-daemon -p forge-gui
 echo "== cargo build (the binaries the D-Bus suites and GUI walks run, with their test features)"
-cargo build -p forge-daemon -p forge-cli -p forge-gui \
-  --features forge-daemon/fault-injection,forge-gui/autopilot
+# One package per command: with several, `--features pkg/feature` names the
+# packages' self dev-dependencies, which `cargo build` leaves out.
+cargo build -p forge-daemon --features fault-injection
+cargo build -p forge-gui --features autopilot
+cargo build -p forge-cli
 echo "== cargo test --workspace"
 exec xvfb-run -a dbus-run-session -- cargo test --workspace

@@ -358,7 +358,10 @@ mod tests {
         // The struct is the old `(String, String, String)` triple on the wire.
         let old = signal(
             "IntegrityFailed",
-            &(vec![("p".to_string(), "e".to_string(), "a".to_string())], "x"),
+            &(
+                vec![("p".to_string(), "e".to_string(), "a".to_string())],
+                "x",
+            ),
         );
         assert_eq!(m.body().signature(), old.body().signature());
         assert_eq!(m.body().signature().to_string(), "(a(sss)s)");
