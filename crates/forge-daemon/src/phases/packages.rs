@@ -1,8 +1,9 @@
 //! Phase `packages`: extract and register every package verify resolved for
-//! the plan's groups, through [`forge_payload::deploy`] (parallel, each
-//! archive re-hashed while it streams and refused if it no longer matches
-//! what verify saw, every path confined to the target, pkm database entries
-//! under /var/lib/pkm/local). A package that fails is rolled back by the
+//! the plan's groups, through [`forge_payload::deploy`] (parallel; each
+//! archive opened once, hashed and listed from that descriptor before
+//! anything is extracted, refused if it no longer matches what verify saw;
+//! every path confined to the target, pkm database entries under
+//! /var/lib/pkm/local). A package that fails is rolled back by the
 //! payload library and reported here as one Warning: the install goes on
 //! with a partial state. Services and post-install scripts of the installed
 //! packages are handed to the services and hooks phases.

@@ -7,16 +7,17 @@
 //! the rollback that must undo each of them share one per-archive state.)
 
 use std::collections::HashMap;
-use std::io::{self, BufReader, Read, Write};
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::scan::{rewind, tar_stream, Listed, Scanned};
 use super::tree::{join, split, Step, Tree};
 use crate::confined::at;
 use crate::index::PackageEntry;
-use crate::integrity::open_regular;
 use crate::pkginfo::{self, PkgInfo, MAX_META_BYTES};
 use crate::{PayloadError, UnsafeReason};
 
@@ -79,9 +80,12 @@ struct State<'a> {
     install: Option<Vec<u8>>,
     /// Copy buffer, reused for every file.
     buf: Vec<u8>,
+    /// The entries the scan listed, which this pass must see again in order.
+    listed: &'a [Listed],
+    seen: usize,
 }
 
-fn owner(h: &tar::Header) -> Result<(u32, u32, u32, i64), Step> {
+pub(super) fn owner(h: &tar::Header) -> Result<(u32, u32, u32, i64), Step> {
     let bad = |e: io::Error| Step::Corrupt(format!("bad header: {e}"));
     let mode = h.mode().map_err(bad)?;
     let uid = u32::try_from(h.uid().map_err(bad)?)
@@ -156,6 +160,11 @@ impl State<'_> {
     /// Handles one archive entry.
     fn entry(&mut self, ent: &mut tar::Entry<'_, impl Read>) -> Result<(), PayloadError> {
         let raw = ent.path_bytes().into_owned();
+        let kind = ent.header().entry_type().as_byte();
+        match self.listed.get(self.seen) {
+            Some(l) if l.raw == raw && l.kind == kind => self.seen += 1,
+            _ => return Err(self.changed()),
+        }
         let wrap = |s: Step| self.step_err(&raw, s);
         let comps = split(&raw).map_err(|r| wrap(Step::Unsafe(r)))?;
         let et = ent.header().entry_type();
@@ -331,6 +340,14 @@ impl State<'_> {
         Ok(())
     }
 
+    /// The archive no longer lists what the scan listed (rewritten in place).
+    fn changed(&self) -> PayloadError {
+        PayloadError::CorruptArchive {
+            path: self.archive.to_path_buf(),
+            reason: "the archive changed after it was verified".into(),
+        }
+    }
+
     fn step_err(&self, raw: &[u8], s: Step) -> PayloadError {
         let entry = String::from_utf8_lossy(raw).into_owned();
         match s {
@@ -377,22 +394,24 @@ impl State<'_> {
     }
 }
 
-/// Extracts `entry`'s archive (`archive` is its path) into the tree's root,
-/// reading the file once and refusing it (and removing what it wrote) when
-/// its SHA-256 is not `expected_sha256`.
+/// Extracts `entry`'s archive (`archive` is its path, `scanned` its verified
+/// descriptor and listing) into the tree's root, reading the descriptor from
+/// its start and refusing it (and removing what it wrote) when its SHA-256
+/// is no longer `expected_sha256` or its entries are not the listed ones.
 pub fn extract(
+    scanned: &Scanned,
     archive: &Path,
     entry: &PackageEntry,
     expected_sha256: &str,
     tree: &mut Tree,
 ) -> Result<Extracted, PayloadError> {
-    let file = open_regular(archive).map_err(|e| PayloadError::io(archive, e))?;
+    let file: &File = &scanned.file;
+    rewind(file).map_err(|e| PayloadError::io(archive, e))?;
     let tee = HashingReader {
         inner: file,
         hasher: Sha256::new(),
     };
-    let gz = flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(256 << 10, tee));
-    let mut ar = tar::Archive::new(gz);
+    let mut ar = tar::Archive::new(tar_stream(tee));
     let mut st = State {
         entry,
         archive,
@@ -405,6 +424,8 @@ pub fn extract(
         info: None,
         install: None,
         buf: vec![0u8; 256 << 10],
+        listed: &scanned.entries,
+        seen: 0,
     };
     let corrupt = |reason: String| PayloadError::CorruptArchive {
         path: archive.to_path_buf(),
@@ -415,6 +436,9 @@ pub fn extract(
         for ent in entries {
             let mut ent = ent.map_err(|e| corrupt(e.to_string()))?;
             st.entry(&mut ent)?;
+        }
+        if st.seen != st.listed.len() {
+            return Err(st.changed());
         }
         Ok(())
     };
@@ -427,7 +451,7 @@ pub fn extract(
             result = Err(corrupt(e.to_string()));
         }
     }
-    let mut tee = gz.into_inner().into_inner();
+    let mut tee = gz.into_inner().into_inner().into_inner();
     if result.is_ok() {
         if let Err(e) = io::copy(&mut tee, &mut io::sink()) {
             result = Err(PayloadError::io(archive, e));

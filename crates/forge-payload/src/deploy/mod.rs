@@ -3,7 +3,9 @@
 //! operation goes through [`crate::confined::at`] (no symlink followed).
 
 mod extract;
+mod guard;
 mod register;
+mod scan;
 mod tree;
 
 use std::os::fd::{AsFd, OwnedFd};
@@ -15,6 +17,7 @@ use rayon::prelude::*;
 use crate::confined::at;
 use crate::index::PackageEntry;
 use crate::{IntegrityReport, Payload, PayloadError};
+use scan::Scanned;
 
 pub use register::PKM_DB_DIR;
 
@@ -66,14 +69,19 @@ impl DeployReport {
 /// One package's result and the directories it created (removed if it failed).
 type PackageOutcome = (Result<InstalledPackage, PayloadError>, Vec<Vec<u8>>);
 
-fn deploy_one(
+/// A package whose archive is open, verified and listed.
+struct Ready {
+    archive: PathBuf,
+    expected: String,
+    scanned: Scanned,
+}
+
+/// Checks `pkg` is a verified entry and opens, hashes and lists its archive.
+fn prepare(
     payload: &Payload,
     report: &IntegrityReport,
     pkg: &PackageEntry,
-    root: &OwnedFd,
-    root_path: &Path,
-    created_dirs: &mut Vec<Vec<u8>>,
-) -> Result<InstalledPackage, PayloadError> {
+) -> Result<Ready, PayloadError> {
     let archive = payload.dir().join(&pkg.file);
     let not_verified = |reason: &str| PayloadError::NotVerified {
         path: archive.clone(),
@@ -86,12 +94,34 @@ fn deploy_one(
         .observed_sha256(&pkg.file)
         .ok_or_else(|| not_verified("no integrity result for this archive"))?
         .to_string();
+    let scanned = scan::scan(&archive, &expected, pkg.installed_size)?;
+    Ok(Ready {
+        archive,
+        expected,
+        scanned,
+    })
+}
+
+fn deploy_one(
+    ready: &Ready,
+    pkg: &PackageEntry,
+    root: &OwnedFd,
+    root_path: &Path,
+    created_dirs: &mut Vec<Vec<u8>>,
+) -> Result<InstalledPackage, PayloadError> {
     let root_fd = root
         .try_clone()
         .map_err(|e| PayloadError::io(root_path, e))?;
     let mut tree = tree::Tree::new(root_fd);
-    let result = extract::extract(&archive, pkg, &expected, &mut tree).and_then(|ex| {
-        let script = register::register(&mut tree, pkg, &expected, &ex)?;
+    let result = extract::extract(
+        &ready.scanned,
+        &ready.archive,
+        pkg,
+        &ready.expected,
+        &mut tree,
+    )
+    .and_then(|ex| {
+        let script = register::register(&mut tree, pkg, &ready.expected, &ex)?;
         Ok(InstalledPackage {
             name: pkg.name.clone(),
             version: pkg.version.clone(),
@@ -166,15 +196,25 @@ pub fn deploy(
     };
     let total = packages.len();
     let done = AtomicUsize::new(0);
-    let results: Vec<PackageOutcome> = packages
+    // First every archive is opened once, hashed and listed; only then is
+    // anything extracted, from the descriptors opened here.
+    let prepared: Vec<Result<Ready, PayloadError>> = packages
         .par_iter()
         .with_max_len(1)
-        .map(|pkg| {
-            on_event(DeployEvent::Started {
-                name: pkg.name.clone(),
-            });
+        .map(|pkg| prepare(payload, report, pkg))
+        .collect();
+    let results: Vec<PackageOutcome> = packages
+        .par_iter()
+        .zip(prepared)
+        .with_max_len(1)
+        .map(|(pkg, ready)| {
             let mut dirs = Vec::new();
-            let r = deploy_one(payload, report, pkg, &root_fd, root, &mut dirs);
+            let r = ready.and_then(|ready| {
+                on_event(DeployEvent::Started {
+                    name: pkg.name.clone(),
+                });
+                deploy_one(&ready, pkg, &root_fd, root, &mut dirs)
+            });
             let n = done.fetch_add(1, Ordering::SeqCst) + 1;
             match &r {
                 Ok(_) => {
