@@ -5,13 +5,14 @@
 //! from `glib::spawn_future_local`; the window only pages.
 
 use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 
 use adw::prelude::*;
 use gtk::glib;
 
 use forge_proto::i18n::tr;
 
-use crate::client::ClientError;
+use crate::client::{Client, ClientError};
 use crate::model::{JobEvent, Mismatch};
 use crate::screens::confirm::ConfirmPage;
 use crate::screens::done::DonePage;
@@ -169,39 +170,38 @@ fn open_integrity_dialog(window: &ForgeWindow, mismatches: &[Mismatch], phrase: 
 }
 
 fn override_integrity(window: &ForgeWindow, phrase: String) {
-    let (Some(client), Some(job)) = (window.client(), window.flow().job()) else {
-        return;
-    };
-    glib::spawn_future_local(glib::clone!(
-        #[weak]
-        window,
-        async move {
-            let res = client.override_integrity(job, phrase).await;
-            let flow = window.flow();
-            match res {
-                Ok(()) => flow.close_dialog(),
-                Err(e) => {
-                    tracing::warn!("OverrideIntegrity: {}", e.detail);
-                    if let Some(d) = flow.dialog() {
-                        d.show_error(&e.message);
-                    }
+    on_job(window, move |window, client, job| async move {
+        let res = client.override_integrity(job, phrase).await;
+        let flow = window.flow();
+        match res {
+            Ok(()) => flow.close_dialog(),
+            Err(e) => {
+                tracing::warn!("OverrideIntegrity: {}", e.detail);
+                if let Some(d) = flow.dialog() {
+                    d.show_error(&e.message);
                 }
             }
         }
-    ));
+    });
 }
 
 fn cancel(window: &ForgeWindow) {
+    on_job(window, |window, client, job| async move {
+        if let Err(e) = client.cancel(job).await {
+            window.toast_error(&e);
+        }
+    });
+}
+
+/// Runs `call` on the main loop with the client and the running job's
+/// path, when there is a job; the window is held only while it runs.
+fn on_job<F, Fut>(window: &ForgeWindow, call: F)
+where
+    F: FnOnce(ForgeWindow, Rc<Client>, String) -> Fut + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
     let (Some(client), Some(job)) = (window.client(), window.flow().job()) else {
         return;
     };
-    glib::spawn_future_local(glib::clone!(
-        #[weak]
-        window,
-        async move {
-            if let Err(e) = client.cancel(job).await {
-                window.toast_error(&e);
-            }
-        }
-    ));
+    glib::spawn_future_local(call(window.clone(), client, job));
 }

@@ -217,51 +217,53 @@ impl KeyboardLocalePage {
                 "string",
             )));
         *imp.layout_names.borrow_mut() = layouts.into_iter().map(|(n, _)| n).collect();
-        imp.layout_dropdown.connect_selected_notify(glib::clone!(
+        self.on_name_selected(
+            &imp.layout_dropdown,
+            |imp| &imp.layout_names,
+            |p, name| {
+                p.state().update(|c| {
+                    c.layout = name;
+                    c.variant.clear();
+                });
+                p.sync_variants();
+                p.apply_session_keyboard();
+            },
+        );
+        self.on_name_selected(
+            &imp.variant_dropdown,
+            |imp| &imp.variant_names,
+            |p, name| {
+                p.state().update(|c| c.variant = name);
+                p.apply_session_keyboard();
+            },
+        );
+    }
+
+    /// Fills the variant list for the chosen layout ("Default" first).
+    /// Calls `f` with the name behind the item a person selects in
+    /// `dropdown` (`names` picks the list of names the dropdown shows), but
+    /// not while the page itself is filling the dropdowns.
+    fn on_name_selected(
+        &self,
+        dropdown: &gtk::DropDown,
+        names: fn(&imp::KeyboardLocalePage) -> &RefCell<Vec<String>>,
+        f: impl Fn(&Self, String) + 'static,
+    ) {
+        dropdown.connect_selected_notify(glib::clone!(
             #[weak(rename_to = p)]
             self,
             move |dd| {
                 if p.imp().updating.get() {
                     return;
                 }
-                let name = p
-                    .imp()
-                    .layout_names
-                    .borrow()
-                    .get(dd.selected() as usize)
-                    .cloned();
+                let name = names(p.imp()).borrow().get(dd.selected() as usize).cloned();
                 if let Some(name) = name {
-                    p.state().update(|c| {
-                        c.layout = name;
-                        c.variant.clear();
-                    });
-                    p.sync_variants();
-                    p.apply_session_keyboard();
-                }
-            }
-        ));
-        imp.variant_dropdown.connect_selected_notify(glib::clone!(
-            #[weak(rename_to = p)]
-            self,
-            move |dd| {
-                if p.imp().updating.get() {
-                    return;
-                }
-                let name = p
-                    .imp()
-                    .variant_names
-                    .borrow()
-                    .get(dd.selected() as usize)
-                    .cloned();
-                if let Some(name) = name {
-                    p.state().update(|c| c.variant = name);
-                    p.apply_session_keyboard();
+                    f(&p, name);
                 }
             }
         ));
     }
 
-    /// Fills the variant list for the chosen layout ("Default" first).
     fn sync_variants(&self) {
         let imp = self.imp();
         let state = self.state();
