@@ -8,6 +8,9 @@
 //! another client of the bus cannot inject a `Finished` or an
 //! `IntegrityFailed`. Errors arrive as the typed [`ForgeError`]; frontends
 //! word them for people themselves.
+//!
+//! (Over 400 lines only by its unit tests: 294 lines of code, the rest
+//! decodes a crafted message for every signal.)
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
