@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use forge_payload::{build, open_verified, IntegrityReport, Keyring, Payload, PayloadError};
+use forge_payload::{
+    build, freshness, open_verified, IntegrityReport, Keyring, Payload, PayloadError,
+};
 use forge_proto::i18n::{tr, trf};
 
 #[derive(clap::Subcommand)]
@@ -18,6 +20,10 @@ pub enum PayloadCommand {
         dir: PathBuf,
         #[arg(long)]
         sign_key: Option<PathBuf>,
+        /// When the signed index expires: a date (2027-06-30), a UTC time
+        /// (2027-06-30T12:00:00Z) or a lifetime (90d, 12w, 36h, 1y). Default: 90d.
+        #[arg(long)]
+        expires: Option<String>,
     },
     /// Check both signatures and every archive.
     Verify {
@@ -39,7 +45,11 @@ pub enum PayloadCommand {
 
 pub fn run(cmd: PayloadCommand) -> ExitCode {
     let r = match cmd {
-        PayloadCommand::Build { dir, sign_key } => run_build(&dir, sign_key.as_deref()),
+        PayloadCommand::Build {
+            dir,
+            sign_key,
+            expires,
+        } => run_build(&dir, sign_key.as_deref(), expires.as_deref()),
         PayloadCommand::Verify { dir, keyring } => run_verify(&dir, &keyring),
         PayloadCommand::Deploy {
             dir,
@@ -68,8 +78,25 @@ fn fail(e: &PayloadError) -> u8 {
     code
 }
 
-fn run_build(dir: &Path, key: Option<&Path>) -> Result<(), u8> {
-    let s = build::build_payload(dir, key).map_err(|e| fail(&e))?;
+fn run_build(dir: &Path, key: Option<&Path>, expires: Option<&str>) -> Result<(), u8> {
+    let now = freshness::unix_secs(std::time::SystemTime::now());
+    let validity = match expires {
+        None => freshness::Validity::starting_now(freshness::DEFAULT_LIFETIME),
+        Some(arg) => match freshness::parse_expires(arg, now) {
+            Ok(expires) => freshness::Validity {
+                created: now,
+                expires,
+            },
+            Err(detail) => {
+                eprintln!(
+                    "{}",
+                    trf("forgectl: --expires: {detail}", &[("detail", &detail)])
+                );
+                return Err(2);
+            }
+        },
+    };
+    let s = build::build_payload_with(dir, key, validity).map_err(|e| fail(&e))?;
     let n = s.packages.to_string();
     println!(
         "{}",
@@ -79,6 +106,16 @@ fn run_build(dir: &Path, key: Option<&Path>) -> Result<(), u8> {
                 ("manifest", &s.manifest.display().to_string()),
                 ("index", &s.index.display().to_string()),
                 ("count", &n),
+            ]
+        )
+    );
+    println!(
+        "{}",
+        trf(
+            "Created {created}; expires {expires}.",
+            &[
+                ("created", &s.validity.created_utc()),
+                ("expires", &s.validity.expires_utc()),
             ]
         )
     );

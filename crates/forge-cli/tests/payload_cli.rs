@@ -232,3 +232,45 @@ fn build_refusal_names_the_archive() {
     let o = forgectl(&["payload", "build", s(&dir)]);
     assert_refused(&o, &bad);
 }
+
+#[test]
+fn build_expires_is_signed_and_an_expired_payload_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sp = testkit::sample_payload(tmp.path());
+    // A date: signed into the index, shown by build, accepted until then.
+    let o = forgectl(&[
+        "payload",
+        "build",
+        s(&sp.dir),
+        "--sign-key",
+        s(&sp.secret_key),
+        "--expires",
+        "2999-01-01",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("expires 2999-01-01T00:00:00Z"), "{out}");
+    let o = forgectl(&["payload", "verify", s(&sp.dir), "--keyring", s(&sp.keyring)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Garbage and past dates are refused before anything is written.
+    for bad in ["soon", "2001-01-01", "0d"] {
+        let o = forgectl(&["payload", "build", s(&sp.dir), "--expires", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--expires"), "{}", stderr(&o));
+    }
+    // An index that expired: verify refuses it naming the index and the date.
+    let entries = forge_payload::build::scan(&sp.dir).unwrap();
+    let now = forge_payload::freshness::unix_secs(std::time::SystemTime::now());
+    let validity = forge_payload::freshness::Validity {
+        created: now - 10 * 86_400,
+        expires: now - 86_400,
+    };
+    testkit::write_signed_valid(&sp.dir, &entries, &sp.secret_key, &validity);
+    let o = forgectl(&["payload", "verify", s(&sp.dir), "--keyring", s(&sp.keyring)]);
+    assert_refused(&o, &sp.dir.join("InterGenOS.db"));
+    assert!(
+        stderr(&o).contains(&validity.expires_utc()) && stderr(&o).contains("expired"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -189,6 +189,10 @@ fn install_and_inspect(boot: &'static str) {
             let prof = std::fs::metadata(root.join("home/alice/.profile")).unwrap();
             assert_eq!(prof.uid(), uid);
 
+            // The pkm database records the payload's signed `created`.
+            let record =
+                std::fs::read_to_string(root.join(forge_payload::PKM_PAYLOAD_RECORD)).unwrap();
+            assert!(record.starts_with("created = 20"), "{record}");
             // pkm database lists every deployed package, hooks and services ran.
             for pkg in ["base-layout", "hello"] {
                 assert!(

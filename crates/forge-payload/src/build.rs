@@ -1,5 +1,6 @@
 //! The distributor's side: scan `DIR/packages/*.igos.tar.gz`, write the
-//! manifest and the index (same inputs, same bytes), and optionally sign
+//! manifest and the index (same inputs and validity window, same bytes;
+//! the index says when it was made and when it expires), and optionally sign
 //! both with an OpenPGP secret key file (detached, armored, like
 //! `gpg --detach-sign --armor`).
 
@@ -17,6 +18,7 @@ use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{Armorer, Message, Signer};
 
+use crate::freshness::{Validity, DEFAULT_LIFETIME};
 use crate::index::{
     encode_index, render_manifest, valid_archive_path, PackageEntry, ARCHIVE_SUFFIX, INDEX,
     INDEX_SIG, MANIFEST, MANIFEST_SIG, PACKAGES_DIR,
@@ -35,6 +37,8 @@ pub struct BuildSummary {
     pub total_size: u64,
     pub manifest: PathBuf,
     pub index: PathBuf,
+    /// The index's signed `created`/`expires`.
+    pub validity: Validity,
     /// `(manifest .asc, index .sig)` when a key was given.
     pub signatures: Option<(PathBuf, PathBuf)>,
 }
@@ -166,11 +170,13 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<(), PayloadError> {
     r.map_err(|e| PayloadError::io(path, e))
 }
 
-/// Writes manifest and index for `entries` and removes signatures that
-/// would no longer match. Returns (manifest path, index path).
+/// Writes manifest and index (valid for `validity`) for `entries` and
+/// removes signatures that would no longer match. Returns (manifest path,
+/// index path).
 pub fn write_unsigned(
     dir: &Path,
     entries: &[PackageEntry],
+    validity: &Validity,
 ) -> Result<(PathBuf, PathBuf), PayloadError> {
     let manifest = dir.join(MANIFEST);
     let index = dir.join(INDEX);
@@ -183,7 +189,7 @@ pub fn write_unsigned(
         }
     }
     write_atomic(&manifest, &render_manifest(entries))?;
-    write_atomic(&index, &encode_index(entries))?;
+    write_atomic(&index, &encode_index(entries, validity))?;
     Ok((manifest, index))
 }
 
@@ -273,11 +279,22 @@ pub fn sign_payload(dir: &Path, key: &Path) -> Result<(PathBuf, PathBuf), Payloa
     Ok((ms, is))
 }
 
-/// `forgectl payload build`: scan, write manifest and index, sign them when
-/// `sign_key` is given (otherwise leave them for `gpg --detach-sign --armor`).
+/// [`build_payload_with`] an index created now and valid for
+/// [`DEFAULT_LIFETIME`].
 pub fn build_payload(dir: &Path, sign_key: Option<&Path>) -> Result<BuildSummary, PayloadError> {
+    build_payload_with(dir, sign_key, Validity::starting_now(DEFAULT_LIFETIME))
+}
+
+/// `forgectl payload build`: scan, write manifest and index (valid for
+/// `validity`), sign them when `sign_key` is given (otherwise leave them for
+/// `gpg --detach-sign --armor`).
+pub fn build_payload_with(
+    dir: &Path,
+    sign_key: Option<&Path>,
+    validity: Validity,
+) -> Result<BuildSummary, PayloadError> {
     let entries = scan(dir)?;
-    let (manifest, index) = write_unsigned(dir, &entries)?;
+    let (manifest, index) = write_unsigned(dir, &entries, &validity)?;
     let signatures = match sign_key {
         Some(k) => Some(sign_payload(dir, k)?),
         None => None,
@@ -287,6 +304,7 @@ pub fn build_payload(dir: &Path, sign_key: Option<&Path>) -> Result<BuildSummary
         total_size: entries.iter().map(|e| e.size).sum(),
         manifest,
         index,
+        validity,
         signatures,
     })
 }

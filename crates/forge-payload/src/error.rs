@@ -108,6 +108,15 @@ pub enum PayloadError {
     /// The index cannot be decompressed or parsed, or is inconsistent.
     #[error("{path}: {reason}")]
     Index { path: PathBuf, reason: String },
+    /// The signed index expired (`expires`, UTC) at or before now: an old
+    /// payload, however validly signed, is not installed.
+    #[error("{path}: the signed metadata expired on {expires}; the package set is out of date and must be re-signed")]
+    Expired { path: PathBuf, expires: String },
+    /// The signed index was created (`created`, UTC) in the future.
+    #[error(
+        "{path}: the signed metadata was created on {created}, in the future (is the clock right?)"
+    )]
+    NotYetValid { path: PathBuf, created: String },
     /// The decompressed index exceeds [`crate::MAX_INDEX_BYTES`].
     #[error("{path}: decompressed index larger than {limit} bytes")]
     IndexTooLarge { path: PathBuf, limit: u64 },
@@ -158,6 +167,16 @@ pub enum PayloadError {
     /// An archive is not a valid gzipped tar (truncated, corrupt).
     #[error("{path}: corrupt archive: {reason}")]
     CorruptArchive { path: PathBuf, reason: String },
+    /// Two packages of one deployment ship the same non-directory path (or
+    /// one ships a file where the other needs a directory): found before
+    /// extraction, and neither package is extracted.
+    #[error("{path}: file conflict: /{entry} is shipped by both {package} and {other}")]
+    FileConflict {
+        path: PathBuf,
+        entry: String,
+        package: String,
+        other: String,
+    },
     /// The archive's `.PKGINFO` disagrees with the index entry.
     #[error("{path}: .PKGINFO field {field} is {found:?}, index says {expected:?}")]
     PkgInfoMismatch {
@@ -191,6 +210,8 @@ impl PayloadError {
             | Manifest { path, .. }
             | Index { path, .. }
             | IndexTooLarge { path, .. }
+            | Expired { path, .. }
+            | NotYetValid { path, .. }
             | IndexManifestMismatch { path, .. }
             | PkgInfo { path, .. }
             | DuplicatePackage { path, .. }
@@ -198,6 +219,7 @@ impl PayloadError {
             | NotVerified { path, .. }
             | UnsafeEntry { path, .. }
             | CorruptArchive { path, .. }
+            | FileConflict { path, .. }
             | PkgInfoMismatch { path, .. }
             | Sign { path, .. } => Some(path),
             MissingDependency { .. } | UnknownGroup { .. } => None,

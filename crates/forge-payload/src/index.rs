@@ -1,6 +1,8 @@
 //! The two signed files of a payload: the archive manifest
 //! (`<sha256>  packages/<file>` lines) and the gzipped JSON index
 //! `InterGenOS.db`. Encoding is deterministic; decoding is strict and capped.
+//! The index (format 2) carries its validity window, `created` and
+//! `expires` ([`crate::freshness`]); format 1 (without them) is refused.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
@@ -8,6 +10,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::freshness::{parse_utc, Validity};
 use crate::pkginfo::{valid_name, valid_version, TIERS};
 use crate::PayloadError;
 
@@ -27,6 +30,8 @@ pub const ARCHIVE_SUFFIX: &str = ".igos.tar.gz";
 pub const MAX_INDEX_BYTES: u64 = 64 << 20;
 /// Largest manifest accepted (bytes).
 pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+/// The index format written and the only one accepted.
+pub const INDEX_FORMAT: u32 = 2;
 /// Largest signature file accepted (bytes).
 pub const MAX_SIG_BYTES: u64 = 1 << 20;
 
@@ -55,6 +60,12 @@ pub struct PackageEntry {
 #[serde(deny_unknown_fields)]
 struct IndexDoc {
     format: u32,
+    /// When the index was built (UTC, `YYYY-MM-DDTHH:MM:SSZ`).
+    #[serde(default)]
+    created: Option<String>,
+    /// When the index stops being valid (UTC, `YYYY-MM-DDTHH:MM:SSZ`).
+    #[serde(default)]
+    expires: Option<String>,
     packages: Vec<PackageEntry>,
 }
 
@@ -122,12 +133,15 @@ pub fn render_manifest(entries: &[PackageEntry]) -> Vec<u8> {
     lines.concat().into_bytes()
 }
 
-/// Encodes the index: JSON sorted by name, gzip with a fixed header (mtime 0).
-pub fn encode_index(entries: &[PackageEntry]) -> Vec<u8> {
+/// Encodes the index valid for `validity`: JSON sorted by name, gzip with
+/// a fixed header (mtime 0).
+pub fn encode_index(entries: &[PackageEntry], validity: &Validity) -> Vec<u8> {
     let mut packages = entries.to_vec();
     packages.sort_by(|a, b| a.name.cmp(&b.name));
     let doc = IndexDoc {
-        format: 1,
+        format: INDEX_FORMAT,
+        created: Some(validity.created_utc()),
+        expires: Some(validity.expires_utc()),
         packages,
     };
     let mut json = serde_json::to_vec_pretty(&doc).unwrap_or_default();
@@ -141,8 +155,14 @@ pub fn encode_index(entries: &[PackageEntry]) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
-/// Decodes and checks the index (decompressed size capped at [`MAX_INDEX_BYTES`]).
-pub fn decode_index(bytes: &[u8], path: &Path) -> Result<Vec<PackageEntry>, PayloadError> {
+/// Decodes and checks the index (decompressed size capped at
+/// [`MAX_INDEX_BYTES`]): its packages and its validity window (well-formed,
+/// `expires` after `created`; whether it holds *now* is
+/// [`Validity::check`]'s business).
+pub fn decode_index(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(Validity, Vec<PackageEntry>), PayloadError> {
     let err = |reason: String| PayloadError::Index {
         path: path.to_path_buf(),
         reason,
@@ -160,8 +180,32 @@ pub fn decode_index(bytes: &[u8], path: &Path) -> Result<Vec<PackageEntry>, Payl
     }
     let doc: IndexDoc =
         serde_json::from_slice(&json).map_err(|e| err(format!("invalid JSON: {e}")))?;
-    if doc.format != 1 {
+    if doc.format == 1 {
+        return Err(err(
+            "format 1 has no `created`/`expires`; an index that never expires is refused (rebuild it with `forgectl payload build --expires`)".into(),
+        ));
+    }
+    if doc.format != INDEX_FORMAT {
         return Err(err(format!("unsupported format {}", doc.format)));
+    }
+    let time = |field: &str, v: &Option<String>| match v {
+        None => Err(err(format!("missing `{field}`"))),
+        Some(s) => parse_utc(s).ok_or_else(|| {
+            err(format!(
+                "invalid `{field}` {s:?} (expected YYYY-MM-DDTHH:MM:SSZ)"
+            ))
+        }),
+    };
+    let validity = Validity {
+        created: time("created", &doc.created)?,
+        expires: time("expires", &doc.expires)?,
+    };
+    if validity.expires <= validity.created {
+        return Err(err(format!(
+            "`expires` {} is not after `created` {}",
+            validity.expires_utc(),
+            validity.created_utc()
+        )));
     }
     let mut names = HashSet::new();
     let mut files = HashSet::new();
@@ -192,5 +236,5 @@ pub fn decode_index(bytes: &[u8], path: &Path) -> Result<Vec<PackageEntry>, Payl
             return Err(err(format!("duplicate file {:?}", p.file)));
         }
     }
-    Ok(doc.packages)
+    Ok((validity, doc.packages))
 }

@@ -4,7 +4,8 @@
 //!   with sequoia when given a key file.
 //! - [`open_verified`]: both detached signatures checked against a
 //!   [`Keyring`] ("valid when signed" and "valid now"), the verified bytes
-//!   parsed; [`Payload::verify_archives`] hashes the archives in parallel.
+//!   parsed, the index's signed `created`/`expires` window checked
+//!   ([`freshness`]); [`Payload::verify_archives`] hashes the archives in parallel.
 //! - [`deploy`]: extract and register packages into a root, confined,
 //!   re-hashing each archive while it streams.
 //! - [`confined`]: file operations below a root that never follow a
@@ -30,6 +31,7 @@ pub mod build;
 pub mod confined;
 mod deploy;
 mod error;
+pub mod freshness;
 pub mod index;
 mod integrity;
 mod keyring;
@@ -44,5 +46,5 @@ pub use error::{PayloadError, SigProblem, UnsafeReason};
 pub use index::{PackageEntry, MAX_INDEX_BYTES};
 pub use integrity::{FileCheck, FileStatus, IntegrityReport};
 pub use keyring::Keyring;
-pub use payload::{open_verified, GroupSummary, Payload};
+pub use payload::{open_verified, open_verified_at, GroupSummary, Payload, PKM_PAYLOAD_RECORD};
 pub use pkginfo::TIERS;

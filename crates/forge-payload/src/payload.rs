@@ -1,11 +1,15 @@
 //! A verified payload: both signatures checked, then the very bytes that were
 //! verified parsed into the manifest and the index, and the two cross-checked.
+//! The index must be fresh (its signed `created`/`expires` window holds
+//! now), and the payload keeps the keyring that verified it, so what the
+//! daemon copies into the target (`/etc/pkm/trusted.gpg`) is that very copy.
 //! Also the package groups (tiers) and their dependency closure.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::freshness::{unix_secs, Validity};
 use crate::index::{
     decode_index, parse_manifest, PackageEntry, INDEX, INDEX_SIG, MANIFEST, MANIFEST_SIG,
     MAX_INDEX_BYTES, MAX_MANIFEST_BYTES, MAX_SIG_BYTES,
@@ -14,6 +18,10 @@ use crate::pkginfo::TIERS;
 use crate::sigcheck::verify_detached;
 use crate::{Keyring, PayloadError};
 
+/// Where the installed system's pkm database records the payload
+/// ([`Payload::pkm_record`]), relative to the target root.
+pub const PKM_PAYLOAD_RECORD: &str = "var/lib/pkm/payload";
+
 /// A payload whose manifest and index were verified against a keyring.
 /// Archives are not hashed yet: see [`Payload::verify_archives`].
 #[derive(Debug, Clone)]
@@ -21,6 +29,8 @@ pub struct Payload {
     dir: PathBuf,
     packages: Vec<PackageEntry>,
     manifest: BTreeMap<String, String>,
+    validity: Validity,
+    keyring: Keyring,
 }
 
 /// One package group (tier) of the payload.
@@ -58,7 +68,18 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, PayloadError
 /// `keyring`, then parses exactly the bytes that were verified (each signed
 /// file is read once) and cross-checks them: every index entry must be in the
 /// manifest with the same SHA-256 and every manifest entry in the index.
+/// An index that expired, or was created in the future, is refused
+/// ([`PayloadError::Expired`], [`PayloadError::NotYetValid`]).
 pub fn open_verified(dir: &Path, keyring: &Keyring) -> Result<Payload, PayloadError> {
+    open_verified_at(dir, keyring, std::time::SystemTime::now())
+}
+
+/// [`open_verified`] with the freshness of the index judged at `now`.
+pub fn open_verified_at(
+    dir: &Path,
+    keyring: &Keyring,
+    now: std::time::SystemTime,
+) -> Result<Payload, PayloadError> {
     let manifest_path = dir.join(MANIFEST);
     let index_path = dir.join(INDEX);
 
@@ -73,7 +94,8 @@ pub fn open_verified(dir: &Path, keyring: &Keyring) -> Result<Payload, PayloadEr
     let index_sig_path = dir.join(INDEX_SIG);
     let index_sig = read_capped(&index_sig_path, MAX_SIG_BYTES)?;
     verify_detached(&index_sig_path, &index_sig, &index_bytes, keyring)?;
-    let packages = decode_index(&index_bytes, &index_path)?;
+    let (validity, packages) = decode_index(&index_bytes, &index_path)?;
+    validity.check(unix_secs(now), &index_path)?;
 
     let mismatch = |file: &str, reason: &str| PayloadError::IndexManifestMismatch {
         path: index_path.clone(),
@@ -101,6 +123,8 @@ pub fn open_verified(dir: &Path, keyring: &Keyring) -> Result<Payload, PayloadEr
         dir: dir.to_path_buf(),
         packages,
         manifest,
+        validity,
+        keyring: keyring.clone(),
     })
 }
 
@@ -113,6 +137,28 @@ impl Payload {
     /// Every package of the (verified) index, sorted by name.
     pub fn packages(&self) -> &[PackageEntry] {
         &self.packages
+    }
+
+    /// The signed validity window of the index (`created`, `expires`).
+    pub fn validity(&self) -> Validity {
+        self.validity
+    }
+
+    /// The keyring the signatures were verified with.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    /// What the installed system's pkm database records about the payload it
+    /// came from (`ROOT/var/lib/pkm/payload`): `key = value` lines.
+    pub fn pkm_record(&self) -> Vec<u8> {
+        format!(
+            "created = {}\nexpires = {}\nsigners = {}\n",
+            self.validity.created_utc(),
+            self.validity.expires_utc(),
+            self.keyring.fingerprints().join(",")
+        )
+        .into_bytes()
     }
 
     /// The verified manifest: `packages/<file>` -> SHA-256.

@@ -2,7 +2,9 @@
 //! /etc/fstab by UUID, hostname, hosts, locale, console and X11 keyboard,
 //! the /etc/localtime link, and pkm's trust settings (/etc/pkm/trusted.gpg
 //! with the release keys' public parts, /etc/pkm/repos.conf with
-//! `gpg_verify = true`). Every write is confined to the target root.
+//! `gpg_verify = true`), and the payload's signed `created`/`expires` in
+//! the pkm database (/var/lib/pkm/payload). Every write is confined to the
+//! target root.
 
 use std::path::Path;
 
@@ -115,6 +117,17 @@ fn files(ctx: &JobContext, keyring: &[u8]) -> Result<Vec<(String, Vec<u8>, u32)>
         (
             "etc/pkm/repos.conf".into(),
             REPOS_CONF.as_bytes().to_vec(),
+            0o644,
+        ),
+        // The pkm database records the signed `created`/`expires` of the
+        // payload the system came from.
+        (
+            forge_payload::PKM_PAYLOAD_RECORD.into(),
+            ctx.state
+                .payload
+                .as_ref()
+                .map(|p| p.pkm_record())
+                .unwrap_or_default(),
             0o644,
         ),
     ])

@@ -32,6 +32,12 @@ fn open_failure(e: &PayloadError) -> String {
             tr("The package set's signature is not valid. Nothing was installed.")
         }
         PayloadError::Keyring { .. } => tr("The installer's release keys cannot be read."),
+        PayloadError::Expired { .. } => {
+            tr("The package set has expired: its signed metadata is out of date. Nothing was installed.")
+        }
+        PayloadError::NotYetValid { .. } => tr(
+            "The package set's signed metadata is dated in the future; check the system clock. Nothing was installed.",
+        ),
         PayloadError::Io { .. } => tr("The package set cannot be read."),
         _ => tr("The package set is damaged or inconsistent."),
     }
@@ -79,9 +85,11 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     audit(
         ctx,
         format!(
-            "SIGNATURES-OK {} manifest+index, {} packages in the index",
+            "SIGNATURES-OK {} manifest+index, {} packages in the index, created {} expires {}",
             payload_dir.display(),
-            payload.packages().len()
+            payload.packages().len(),
+            payload.validity().created_utc(),
+            payload.validity().expires_utc()
         ),
     );
     let packages = payload

@@ -17,4 +17,7 @@ pub use gpg::Gpg;
 pub use keys::{
     generate_key, new_cert, read_cert, read_cert_bytes, revoke_cert, sign_file, write_cert,
 };
-pub use payload::{entry_for, sample_payload, write_signed, SamplePayload};
+pub use payload::{
+    entry_for, sample_payload, write_signed, write_signed_raw_index, write_signed_valid,
+    SamplePayload,
+};

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::freshness::Validity;
 use crate::index::PackageEntry;
 use crate::pkginfo::PkgInfo;
 
@@ -13,7 +14,35 @@ use super::keys::generate_key;
 /// checks beyond the index format) and signs both with `secret`: a payload
 /// that is validly signed but whose contents the test chose.
 pub fn write_signed(dir: &Path, entries: &[PackageEntry], secret: &Path) {
-    crate::build::write_unsigned(dir, entries).expect("write manifest and index");
+    write_signed_valid(
+        dir,
+        entries,
+        secret,
+        &Validity::starting_now(crate::freshness::DEFAULT_LIFETIME),
+    );
+}
+
+/// [`write_signed`] with the index's `created`/`expires` chosen by the test
+/// (an expired or not yet valid payload, validly signed).
+pub fn write_signed_valid(
+    dir: &Path,
+    entries: &[PackageEntry],
+    secret: &Path,
+    validity: &Validity,
+) {
+    crate::build::write_unsigned(dir, entries, validity).expect("write manifest and index");
+    crate::build::sign_payload(dir, secret).expect("sign payload");
+}
+
+/// Replaces the index of `dir` by the gzipped `json` as it is and signs
+/// manifest and index with `secret`: a validly signed index with whatever
+/// (malformed) contents the test chose.
+pub fn write_signed_raw_index(dir: &Path, json: &str, secret: &Path) {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(json.as_bytes()).expect("gzip");
+    std::fs::write(dir.join(crate::index::INDEX), enc.finish().expect("gzip"))
+        .expect("write index");
     crate::build::sign_payload(dir, secret).expect("sign payload");
 }
 
