@@ -4,7 +4,7 @@
 //! D-Bus side (`ValidatePlan`, `Install`) and again by the validate phase.
 
 use forge_proto::i18n::tr;
-use forge_proto::validate::{check_text, parse_plan, validate_io, validate_plan};
+use forge_proto::validate::{check_plan, validate_io, validate_plan};
 use forge_proto::{InstallIo, InstallPlan, Problem, SystemCatalog};
 
 /// The system's locales, keyboards and time zones, or the translated
@@ -22,11 +22,11 @@ fn catalog() -> Result<SystemCatalog, (String, String)> {
 /// Parses and validates `yaml`: the plan when it parsed, and every problem
 /// (exactly what `forge_proto::validate::check_text` reports).
 pub fn plan_problems(yaml: &str) -> (Option<InstallPlan>, Vec<Problem>) {
-    let problems = match catalog() {
-        Ok(catalog) => check_text(yaml, &catalog),
-        Err((message, _)) => vec![Problem::new("", message)],
-    };
-    (parse_plan(yaml).ok(), problems)
+    // One parse per call (issue 9, item 1): the plan and its problems together.
+    match catalog() {
+        Ok(catalog) => check_plan(yaml, &catalog),
+        Err((message, _)) => (None, vec![Problem::new("", message)]),
+    }
 }
 
 /// Every problem of an accepted (parsed) plan and its `install_io`, checked

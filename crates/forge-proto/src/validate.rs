@@ -14,6 +14,7 @@
 //! (usable on their own for early feedback in a frontend) in
 //! [`rules`].
 
+mod anchors;
 pub mod rules;
 mod structure;
 
@@ -165,20 +166,43 @@ pub fn validate_io(io: &InstallIo) -> Vec<Problem> {
 /// ([`ParseError::Syntax`]); this function never returns
 /// [`ParseError::Invalid`].
 pub fn validate_text(text: &str, catalog: &SystemCatalog) -> Result<Vec<Problem>, ParseError> {
-    let parsed = structure::parse(text)?;
+    checked_plan(text, catalog).map(|(_, problems)| problems)
+}
+
+/// Parses `text` once and validates it: the plan when it parsed without a
+/// structural problem, and every problem (exactly [`validate_text`]'s).
+/// `Err` only when the text is not YAML. For callers that need both, such
+/// as the daemon, so a plan is parsed once per call.
+pub fn checked_plan(
+    text: &str,
+    catalog: &SystemCatalog,
+) -> Result<(Option<InstallPlan>, Vec<Problem>), ParseError> {
+    // A document-level refusal (anchors, several documents) has no plan.
+    let parsed = match structure::parse(text) {
+        Err(ParseError::Invalid(problems)) => return Ok((None, problems)),
+        other => other?,
+    };
     let mut out = parsed.problems;
+    let structural = out.len();
     out.extend(
         validate_plan(&parsed.plan, catalog)
             .into_iter()
             .filter(|p| !parsed.broken.iter().any(|b| within(&p.field, b))),
     );
-    Ok(out)
+    let plan = (structural == 0).then_some(parsed.plan);
+    Ok((plan, out))
 }
 
 /// Like [`validate_text`], but a syntax error is one more problem (on
 /// [`DOCUMENT_FIELD`]): the `a(ss)` answer of the daemon's `ValidatePlan`.
 pub fn check_text(text: &str, catalog: &SystemCatalog) -> Vec<Problem> {
-    validate_text(text, catalog).unwrap_or_else(ParseError::into_problems)
+    check_plan(text, catalog).1
+}
+
+/// [`checked_plan`] with a syntax error as one more problem, as
+/// [`check_text`]: the plan (if it parsed) and every problem, one parse.
+pub fn check_plan(text: &str, catalog: &SystemCatalog) -> (Option<InstallPlan>, Vec<Problem>) {
+    checked_plan(text, catalog).unwrap_or_else(|e| (None, e.into_problems()))
 }
 
 /// Whether `field` is `parent` or lies below it (`user.name` under `user`,

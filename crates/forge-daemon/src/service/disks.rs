@@ -5,11 +5,16 @@
 //! system. The record and its `a{sv}` form are `forge_proto::wire::DiskInfo`.
 
 use std::process::Command;
+use std::time::Duration;
 
 use forge_proto::wire::DiskInfo;
 use serde::Deserialize;
 
 use crate::config::DaemonConfig;
+use crate::resources::command;
+
+/// Longest `lsblk` may take.
+const LSBLK_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Deserialize)]
 struct Lsblk {
@@ -60,24 +65,19 @@ pub fn parse_lsblk(json: &str) -> Result<Vec<DiskInfo>, serde_json::Error> {
 
 /// Runs lsblk and lists the disks (and allowed image files).
 pub fn list(config: &DaemonConfig) -> Result<Vec<DiskInfo>, String> {
-    let out = Command::new("lsblk")
-        .args([
+    // An unauthenticated call: lsblk gets a deadline (and is killed after
+    // it), so a hung device cannot pile up blocked calls.
+    let out = command::run(
+        Command::new("lsblk").args([
             "--json",
             "--bytes",
             "-o",
             "PATH,MODEL,SIZE,RM,RO,TRAN,TYPE,MOUNTPOINTS",
-        ])
-        .output()
-        .map_err(|e| format!("running lsblk: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "lsblk failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let mut disks = parse_lsblk(&String::from_utf8_lossy(&out.stdout))
-        .map_err(|e| format!("parsing lsblk output: {e}"))?;
+        ]),
+        LSBLK_TIMEOUT,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut disks = parse_lsblk(&out.stdout).map_err(|e| format!("parsing lsblk output: {e}"))?;
     if config.allow_image_targets {
         disks.extend(image_files(config));
     }

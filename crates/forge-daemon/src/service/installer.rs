@@ -46,7 +46,16 @@ fn failed() -> ForgeError {
 #[zbus::interface(name = "org.intergenos.Forge1.Installer")]
 impl Installer {
     /// `aa{sv}`: device, model, size, removable, read_only, transport, in_use.
-    async fn list_disks(&self) -> Result<Vec<HashMap<String, OwnedVariant>>, ForgeError> {
+    async fn list_disks(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+    ) -> Result<Vec<HashMap<String, OwnedVariant>>, ForgeError> {
+        let _turn = self
+            .registry
+            .throttle
+            .enter(conn, &header, "ListDisks")
+            .await?;
         let config = Arc::clone(&self.config);
         let disks = tokio::task::spawn_blocking(move || crate::service::disks::list(&config))
             .await
@@ -64,7 +73,16 @@ impl Installer {
     }
 
     /// `aa{sv}`: name, description, required, packages, download_size, installed_size.
-    async fn list_package_groups(&self) -> Result<Vec<HashMap<String, OwnedVariant>>, ForgeError> {
+    async fn list_package_groups(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+    ) -> Result<Vec<HashMap<String, OwnedVariant>>, ForgeError> {
+        let _turn = self
+            .registry
+            .throttle
+            .enter(conn, &header, "ListPackageGroups")
+            .await?;
         let config = Arc::clone(&self.config);
         let groups = tokio::task::spawn_blocking(move || crate::service::groups::list(&config))
             .await
@@ -81,11 +99,22 @@ impl Installer {
         }
     }
 
-    /// `(field, message)` pairs; empty means valid.
-    async fn validate_plan(&self, yaml: &str) -> Vec<(String, String)> {
+    /// `(field, message)` pairs; empty means valid. `Busy` when the caller
+    /// is over its share of the unauthenticated work (service/throttle.rs).
+    async fn validate_plan(
+        &self,
+        yaml: &str,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+    ) -> Result<Vec<(String, String)>, ForgeError> {
         if yaml.len() > MAX_PLAN_BYTES {
-            return vec![("".into(), tr("The plan is too large."))];
+            return Ok(vec![("".into(), tr("The plan is too large."))]);
         }
+        let _turn = self
+            .registry
+            .throttle
+            .enter(conn, &header, "ValidatePlan")
+            .await?;
         let yaml = yaml.to_string();
         let problems = tokio::task::spawn_blocking(move || checks::plan_problems(&yaml).1)
             .await
@@ -96,7 +125,7 @@ impl Installer {
                     tr("The installer could not check the plan."),
                 )]
             });
-        problems.into_iter().map(|p| (p.field, p.message)).collect()
+        Ok(problems.into_iter().map(|p| (p.field, p.message)).collect())
     }
 
     /// Starts an install and returns the job object's path.

@@ -13,6 +13,7 @@ use crate::config::DaemonConfig;
 use crate::pipeline::context::CancelToken;
 use crate::pipeline::{self, JobContext, Outcome, Reporter};
 use crate::resources::namespace::enter_private_mount_namespace;
+use crate::service::throttle::Throttle;
 
 /// What the runner reports through: the pipeline's [`Reporter`] plus the
 /// job's last word, given once after every guard is released.
@@ -33,10 +34,12 @@ struct Inner {
     running: Option<(u32, CancelToken)>,
 }
 
-/// Hands out job ids and the single install slot.
+/// Hands out job ids and the single install slot, and holds the daemon's
+/// budget for unauthenticated calls (one per daemon, like the slot).
 #[derive(Default)]
 pub struct Registry {
     inner: Mutex<Inner>,
+    pub throttle: Throttle,
 }
 
 /// The install slot, held from acceptance until the job's last word.

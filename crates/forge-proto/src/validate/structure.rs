@@ -50,6 +50,20 @@ pub(super) fn parse(text: &str) -> Result<Parsed, ParseError> {
 }
 
 fn single_document(text: &str) -> Result<Value, ParseError> {
+    // Before serde_yaml builds anything: an alias would make it replay the
+    // anchored node once per use (issue 9, item 1).
+    if let Some(at) = super::anchors::first_anchor(text) {
+        return Err(ParseError::Invalid(vec![Problem::new(
+            DOCUMENT_FIELD,
+            trf(
+                "uses a YAML anchor or alias at line {line}, column {column}; a plan has none",
+                &[
+                    ("line", &at.line.to_string()),
+                    ("column", &at.column.to_string()),
+                ],
+            ),
+        )]));
+    }
     let mut docs = serde_yaml::Deserializer::from_str(text);
     let Some(first) = docs.next() else {
         return Ok(Value::Null);

@@ -1,0 +1,82 @@
+//! Hostile input to validation (issue 9): YAML anchors and aliases are
+//! refused before any value is built, with their line and column, and the
+//! 64 KiB alias bomb is answered at once.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{catalog, fields, GOOD_CANONICAL};
+use forge_proto::validate::{
+    check_plan, check_text, parse_plan, validate_text, ParseError, DOCUMENT_FIELD,
+};
+
+/// The alias bomb of issue 9: one anchored list of 16384 zeros, then a list
+/// of aliases to it, 64 KiB in all (~1.8×10⁸ values once expanded).
+fn alias_bomb() -> String {
+    let mut text = String::from("a: &a [");
+    text.push_str(&vec!["0"; 16384].join(","));
+    text.push_str("]\nb: [");
+    while text.len() < 64 * 1024 - 8 {
+        text.push_str("*a,");
+    }
+    text.push_str("*a]\n");
+    text
+}
+
+/// The one problem of an anchored text, on the document, naming the position.
+fn assert_refused(text: &str, line: usize, column: usize) {
+    let want = format!("line {line}, column {column}");
+    match parse_plan(text) {
+        Err(ParseError::Invalid(problems)) => {
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].field, DOCUMENT_FIELD);
+            assert!(problems[0].message.contains(&want), "{}", problems[0]);
+            assert!(problems[0].message.contains("anchor or alias"));
+        }
+        other => panic!("{text:?}: expected a refusal, got {other:?}"),
+    }
+    let problems = validate_text(text, &catalog()).expect("not a syntax error");
+    assert_eq!(fields(&problems), vec![DOCUMENT_FIELD]);
+    assert_eq!(check_text(text, &catalog()), problems);
+    let (plan, checked) = check_plan(text, &catalog());
+    assert!(plan.is_none());
+    assert_eq!(checked, problems);
+}
+
+#[test]
+fn anchors_and_aliases_are_refused_with_their_position() {
+    // An anchor on a scalar, on a mapping, on a list; an alias; a merge key.
+    let with_anchor = GOOD_CANONICAL.replace("hostname: igos-desk", "hostname: &h igos-desk");
+    assert_refused(&with_anchor, 2, 11);
+    let on_mapping = GOOD_CANONICAL.replace("keyboard:\n", "keyboard: &k\n");
+    assert_refused(&on_mapping, 4, 11);
+    let alias = GOOD_CANONICAL.replace("services: []", "services: *g");
+    assert_refused(&alias, 19, 11);
+    let list = GOOD_CANONICAL.replace("package_groups:\n", "package_groups: &g\n");
+    assert_refused(&format!("{list}extra: *g\n"), 14, 17);
+    let merge = GOOD_CANONICAL.replace("user:\n", "user:\n  <<: *u\n");
+    assert_refused(&merge, 11, 7);
+    // In a second document too.
+    assert_refused(&format!("{GOOD_CANONICAL}---\nx: *y\n"), 21, 4);
+}
+
+#[test]
+fn anchor_characters_inside_text_are_not_anchors() {
+    let text = GOOD_CANONICAL.replace("Alice Liddell", "'Alice & *Bob'");
+    let plan = parse_plan(&text).expect("parses");
+    assert_eq!(plan.user.full_name, "Alice & *Bob");
+}
+
+#[test]
+fn the_alias_bomb_is_refused_at_once() {
+    let bomb = alias_bomb();
+    assert!(bomb.len() <= 64 * 1024, "{}", bomb.len());
+    let start = Instant::now();
+    assert_refused(&bomb, 1, 4);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+}
