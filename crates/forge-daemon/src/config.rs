@@ -1,8 +1,15 @@
 //! The daemon's root-owned configuration (`/etc/forge/forge-daemon.yaml`):
 //! the trust roots and the target policy. Nothing a caller sends can change
-//! these (docs/design.md invariant 3).
+//! these (docs/design.md invariant 3). The file and the keyring it names
+//! are read once, checked ([`crate::trust`]), and the checked keyring kept
+//! in [`DaemonConfig::trusted_keyring`].
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use forge_payload::Keyring;
+
+use crate::trust::{self, TrustFailure};
 
 #[cfg(feature = "fault-injection")]
 use forge_proto::Phase;
@@ -45,6 +52,10 @@ pub struct DaemonConfig {
     #[cfg(feature = "fault-injection")]
     #[serde(default, deserialize_with = "de_phase")]
     pub test_panic_at_phase: Option<Phase>,
+    /// The keyring as read and checked once by [`DaemonConfig::load`]
+    /// (`None` for a configuration made otherwise, e.g. by a test).
+    #[serde(skip)]
+    pub trust: Option<Result<Arc<Keyring>, TrustFailure>>,
 }
 
 fn d_payload() -> PathBuf {
@@ -77,37 +88,30 @@ fn de_phase<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Phase>, D::
     }
 }
 
-/// Refuses a trust root (the configuration file, the release keyring) that
-/// someone other than root could have written: it must be owned by root and
-/// not writable by group or others. Returns the reason, naming the file.
-pub fn check_root_owned(path: &Path) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if meta.uid() != 0 {
-        return Err(format!(
-            "{}: owned by uid {}, not root; refusing it as a trust root",
-            path.display(),
-            meta.uid()
-        ));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "{}: writable by group or others (mode {:o}); refusing it as a trust root",
-            path.display(),
-            meta.mode() & 0o7777
-        ));
-    }
-    Ok(())
-}
-
 impl DaemonConfig {
-    /// Reads and parses the configuration; errors name the file and field.
-    /// The file must be root-owned and not group/world-writable.
+    /// Reads and parses the configuration once ([`trust::read_trust_root`]:
+    /// no symlink, root-owned, not group/world-writable, parents too);
+    /// errors name the file and field. Then reads and checks the keyring it
+    /// names the same way and keeps it: a keyring that fails is kept as its
+    /// failure (the daemon still starts; verify refuses to install).
     pub fn load(path: &Path) -> anyhow::Result<DaemonConfig> {
-        check_root_owned(path).map_err(anyhow::Error::msg)?;
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        serde_yaml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        let bytes =
+            trust::read_trust_root(path, trust::MAX_CONFIG_BYTES).map_err(anyhow::Error::msg)?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: not UTF-8: {e}", path.display()))?;
+        let mut config: DaemonConfig =
+            serde_yaml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        config.trust = Some(trust::load_keyring(&config.keyring));
+        Ok(config)
+    }
+
+    /// The release keyring checked at load time. A configuration not made by
+    /// [`DaemonConfig::load`] reads (and checks) it now.
+    pub fn trusted_keyring(&self) -> Result<Arc<Keyring>, TrustFailure> {
+        match &self.trust {
+            Some(kept) => kept.clone(),
+            None => trust::load_keyring(&self.keyring),
+        }
     }
 }
 
@@ -134,6 +138,65 @@ mod tests {
         assert!(serde_yaml::from_str::<DaemonConfig>(yaml).is_err());
     }
 
+    /// A config whose keyring is `keys` in `dir` (root-owned, 0644).
+    fn config_with_keyring(dir: &Path, keys: &Path) -> PathBuf {
+        let p = dir.join("forge-daemon.yaml");
+        std::fs::write(&p, format!("keyring: {}\n", keys.display())).expect("write");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        p
+    }
+
+    #[test]
+    fn the_keyring_is_read_once_and_kept() {
+        if !nix::unistd::geteuid().is_root() {
+            crate::test_skip::skip("trust roots must be root-owned: needs root");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_sec, keys) = forge_payload::testkit::generate_key(dir.path(), "Rel <r@example.org>");
+        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let config = DaemonConfig::load(&config_with_keyring(dir.path(), &keys)).expect("load");
+        let kept = config.trusted_keyring().expect("keyring").public_bytes();
+        // Replaced after the daemon read it: the kept copy is what counts.
+        let other = dir.path().join("other");
+        std::fs::create_dir(&other).expect("mkdir");
+        let (_s, other_pub) = forge_payload::testkit::generate_key(&other, "X <x@example.org>");
+        std::fs::copy(&other_pub, &keys).expect("replace");
+        assert_eq!(
+            config.trusted_keyring().expect("keyring").public_bytes(),
+            kept
+        );
+        assert_ne!(Keyring::load(&keys).expect("load").public_bytes(), kept);
+    }
+
+    #[test]
+    fn a_symlinked_keyring_or_config_is_refused() {
+        if !nix::unistd::geteuid().is_root() {
+            crate::test_skip::skip("trust roots must be root-owned: needs root");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_sec, keys) = forge_payload::testkit::generate_key(dir.path(), "Rel <r@example.org>");
+        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let link = dir.path().join("release-keys.asc");
+        std::os::unix::fs::symlink(&keys, &link).expect("symlink");
+        let cfg = config_with_keyring(dir.path(), &link);
+        let config = DaemonConfig::load(&cfg).expect("the config itself is fine");
+        match config.trusted_keyring() {
+            Err(TrustFailure::Untrusted(d)) => {
+                assert!(
+                    d.contains("release-keys.asc") && d.contains("symbolic link"),
+                    "{d}"
+                )
+            }
+            other => panic!("symlinked keyring accepted: {other:?}"),
+        }
+        let cfg_link = dir.path().join("linked.yaml");
+        std::os::unix::fs::symlink(&cfg, &cfg_link).expect("symlink");
+        let err = DaemonConfig::load(&cfg_link).expect_err("symlinked config accepted");
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+    }
+
     #[test]
     fn a_world_writable_or_foreign_trust_root_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -142,18 +205,16 @@ mod tests {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         let me = nix::unistd::geteuid().as_raw();
         if me == 0 {
-            assert!(check_root_owned(&p).is_ok());
             assert!(DaemonConfig::load(&p).is_ok());
         }
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o666)).expect("chmod");
-        let err = check_root_owned(&p).expect_err("world-writable config refused");
-        assert!(err.contains("forge-daemon.yaml"), "{err}");
-        assert!(DaemonConfig::load(&p).is_err());
+        let err = DaemonConfig::load(&p).expect_err("world-writable config refused");
+        assert!(err.to_string().contains("forge-daemon.yaml"), "{err}");
         if me == 0 {
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).expect("chmod");
             nix::unistd::chown(&p, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
-            let err = check_root_owned(&p).expect_err("config owned by nobody refused");
-            assert!(err.contains("not root"), "{err}");
+            let err = DaemonConfig::load(&p).expect_err("config owned by nobody refused");
+            assert!(err.to_string().contains("not root"), "{err}");
         } else {
             crate::test_skip::skip("(part) the ownership check needs root");
         }

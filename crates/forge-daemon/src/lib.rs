@@ -8,6 +8,7 @@ pub mod phases;
 pub mod pipeline;
 pub mod resources;
 pub mod target;
+pub mod trust;
 
 /// The one skip of every FORGE test (strict mode: `FORGE_TEST_STRICT=1`), for the unit tests.
 #[cfg(test)]

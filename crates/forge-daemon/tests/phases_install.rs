@@ -45,11 +45,22 @@ fn install_and_inspect(boot: &'static str) {
     let tmp = tempfile::tempdir().unwrap();
     let keyring = common::make_payload(tmp.path());
     let keyring2 = keyring.clone();
+    // What verify checked: the target must get exactly this, even if the
+    // keyring file is replaced after verify (below).
+    let verified_public = forge_payload::Keyring::load(&keyring)
+        .unwrap()
+        .public_bytes();
     let image = common::make_image(tmp.path(), 1 << 30);
     let t = tmp.path().to_path_buf();
     let img = image.clone();
     let (log, warnings, leftover, state_root_uuid, esp) = common::in_namespace(move || {
         let mut job = common::job(&t, &keyring, &img, boot, false);
+        // Someone replaces the keyring file after verify: it must not matter.
+        let other = t.join("other-key");
+        std::fs::create_dir_all(&other).unwrap();
+        let (_, other_pub) =
+            forge_payload::testkit::generate_key(&other, "Intruder <intruder@example.org>");
+        std::fs::copy(&other_pub, &keyring).unwrap();
         run_all(&mut job.ctx);
         let leftover = common::mounts_under(&t);
         let warnings = job.recorder.warnings.lock().unwrap().clone();
@@ -133,12 +144,16 @@ fn install_and_inspect(boot: &'static str) {
                 .unwrap()
                 .contains("gpg_verify = true"));
             let trusted = std::fs::read(root.join("etc/pkm/trusted.gpg")).unwrap();
-            let public = forge_payload::Keyring::load(&keyring2)
-                .unwrap()
-                .public_bytes();
             assert!(
-                !trusted.is_empty() && trusted == public,
-                "trusted.gpg is not the keyring's public part"
+                !trusted.is_empty() && trusted == verified_public,
+                "trusted.gpg is not the public part of the keyring verify checked"
+            );
+            assert_ne!(
+                forge_payload::Keyring::load(&keyring2)
+                    .unwrap()
+                    .public_bytes(),
+                verified_public,
+                "the keyring file was not replaced"
             );
 
             // Accounts.

@@ -27,18 +27,25 @@ impl Keyring {
     /// unreadable file, a parse error or a file without certificates is an
     /// error naming the file.
     pub fn load(path: &Path) -> Result<Keyring, PayloadError> {
-        let bad = |reason: String| PayloadError::Keyring {
-            path: path.to_path_buf(),
-            reason,
-        };
         let mut bytes = Vec::new();
         std::fs::File::open(path)
             .and_then(|f| f.take(MAX_KEYRING_BYTES + 1).read_to_end(&mut bytes))
             .map_err(|e| PayloadError::io(path, e))?;
+        Keyring::from_bytes(path, &bytes)
+    }
+
+    /// Parses the keyring `bytes` that the caller read (and checked) from
+    /// `path`: the daemon reads its trust roots once and keeps what it
+    /// checked. Errors as for [`Keyring::load`].
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Keyring, PayloadError> {
+        let bad = |reason: String| PayloadError::Keyring {
+            path: path.to_path_buf(),
+            reason,
+        };
         if bytes.len() as u64 > MAX_KEYRING_BYTES {
             return Err(bad(format!("larger than {MAX_KEYRING_BYTES} bytes")));
         }
-        let parser = CertParser::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
+        let parser = CertParser::from_bytes(bytes).map_err(|e| bad(e.to_string()))?;
         let mut certs = Vec::new();
         for c in parser {
             certs.push(c.map_err(|e| bad(e.to_string()))?);

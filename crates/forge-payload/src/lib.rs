@@ -45,6 +45,6 @@ pub use deploy::{deploy, DeployEvent, DeployReport, InstalledPackage, PKM_DB_DIR
 pub use error::{PayloadError, SigProblem, UnsafeReason};
 pub use index::{PackageEntry, MAX_INDEX_BYTES};
 pub use integrity::{FileCheck, FileStatus, IntegrityReport};
-pub use keyring::Keyring;
+pub use keyring::{Keyring, MAX_KEYRING_BYTES};
 pub use payload::{open_verified, open_verified_at, GroupSummary, Payload, PKM_PAYLOAD_RECORD};
 pub use pkginfo::TIERS;

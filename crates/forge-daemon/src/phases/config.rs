@@ -1,7 +1,7 @@
 //! Phase `config`: the installed system's configuration from the plan:
 //! /etc/fstab by UUID, hostname, hosts, locale, console and X11 keyboard,
 //! the /etc/localtime link, and pkm's trust settings (/etc/pkm/trusted.gpg
-//! with the release keys' public parts, /etc/pkm/repos.conf with
+//! with the public parts of the keyring verify checked the payload with, /etc/pkm/repos.conf with
 //! `gpg_verify = true`), and the payload's signed `created`/`expires` in
 //! the pkm database (/var/lib/pkm/payload). Every write is confined to the
 //! target root.
@@ -162,13 +162,16 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     }
     let root = ctx.state.root()?;
     ctx.state.root_uuid()?;
-    let keyring = forge_payload::Keyring::load(&ctx.config.keyring).map_err(|e| {
-        PhaseError::new(
-            tr("Could not read the release keyring"),
-            format!("{}: {e}", ctx.config.keyring.display()),
-        )
-    })?;
-    let public = keyring.public_bytes();
+    // The very keyring verify checked the payload with (read once, at start).
+    let public = match &ctx.state.payload {
+        Some(p) => p.keyring().public_bytes(),
+        None => {
+            return Err(PhaseError::new(
+                tr("Could not read the release keyring"),
+                "no verified payload (the verify phase did not run)",
+            ))
+        }
+    };
     let all = files(ctx, &public)?;
     let n = all.len() as f64;
     for (i, (path, contents, mode)) in all.into_iter().enumerate() {

@@ -1,5 +1,6 @@
-//! Phase `verify`: the security gate (docs/design.md sections 4 and 5). Loads the
-//! keyring named by the daemon configuration, checks both detached
+//! Phase `verify`: the security gate (docs/design.md sections 4 and 5). Takes the
+//! keyring the daemon read and checked once at start ([`crate::trust`]),
+//! checks both detached
 //! signatures (manifest and index), resolves the plan's package groups, and
 //! hashes every archive that will be deployed (in parallel). Every result
 //! goes to the integrity audit log (`ctx.audit`).
@@ -14,11 +15,12 @@
 //! authorized caller types the exact phrase, and stops with the disk
 //! untouched on Cancel. In both cases, nothing has been written yet.
 
-use forge_payload::{open_verified, Keyring, PayloadError};
+use forge_payload::{open_verified, PayloadError};
 use forge_proto::i18n::{tr, trf};
 
 use crate::phases::validate;
 use crate::pipeline::{IntegrityDecision, JobContext, PhaseError};
+use crate::trust::TrustFailure;
 
 fn audit(ctx: &mut JobContext, line: String) {
     tracing::info!(target: "forge::audit", job = ctx.job_id, "{line}");
@@ -46,21 +48,21 @@ fn open_failure(e: &PayloadError) -> String {
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     let keyring_path = ctx.config.keyring.clone();
     let payload_dir = ctx.config.payload.clone();
-    if let Err(detail) = crate::config::check_root_owned(&keyring_path) {
-        audit(ctx, format!("KEYRING-REFUSED {detail}"));
-        return Err(PhaseError::new(
-            tr("The installer's release keys cannot be trusted."),
-            detail,
-        ));
-    }
-    let keyring = match Keyring::load(&keyring_path) {
+    let keyring = match ctx.config.trusted_keyring() {
         Ok(k) => k,
-        Err(e) => {
-            audit(
-                ctx,
-                format!("KEYRING-FAILED {}: {e}", keyring_path.display()),
-            );
-            return Err(PhaseError::new(open_failure(&e), e.to_string()));
+        Err(TrustFailure::Untrusted(detail)) => {
+            audit(ctx, format!("KEYRING-REFUSED {detail}"));
+            return Err(PhaseError::new(
+                tr("The installer's release keys cannot be trusted."),
+                detail,
+            ));
+        }
+        Err(TrustFailure::Unreadable(detail)) => {
+            audit(ctx, format!("KEYRING-FAILED {detail}"));
+            return Err(PhaseError::new(
+                tr("The installer's release keys cannot be read."),
+                detail,
+            ));
         }
     };
     audit(

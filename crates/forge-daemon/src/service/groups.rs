@@ -27,9 +27,8 @@ pub fn describe(tier: &str) -> String {
 
 /// The groups of the verified payload, or a detail for the log.
 pub fn list(config: &DaemonConfig) -> Result<Vec<GroupInfo>, String> {
-    let keyring = forge_payload::Keyring::load(&config.keyring).map_err(|e| e.to_string())?;
-    let payload =
-        forge_payload::open_verified(&config.payload, &keyring).map_err(|e| e.to_string())?;
+    // The keyring read and checked once at start (forge_daemon::trust).
+    let payload = forge_daemon::trust::open_payload(config)?;
     Ok(payload
         .group_summaries()
         .into_iter()

@@ -202,6 +202,7 @@ pub fn job(tmp: &Path, keyring: &Path, image: &Path, boot: &str, dry_run: bool) 
         accepted_plan: tmp.join("install.yaml"),
         test_fail_at_phase: None,
         test_panic_at_phase: None,
+        trust: None,
     };
     let plan = plan(boot);
     let io = InstallIo {
