@@ -23,7 +23,9 @@ use crate::i18n::trf;
 use crate::install_io::InstallIo;
 use crate::plan::InstallPlan;
 
-pub use rules::{MAX_HOSTNAME_LEN, MAX_LABEL_LEN, MAX_USER_NAME_LEN, MIN_PASSWORD_LEN};
+pub use rules::{
+    MAX_HOSTNAME_LEN, MAX_LABEL_LEN, MAX_PASSWORD_BYTES, MAX_USER_NAME_LEN, MIN_PASSWORD_LEN,
+};
 
 /// The field path used for problems of the document as a whole (not a
 /// mapping, more than one YAML document, not YAML at all).

@@ -1,14 +1,17 @@
 //! Hostile input to validation (issue 9): YAML anchors and aliases are
 //! refused before any value is built, with their line and column, and the
-//! 64 KiB alias bomb is answered at once.
+//! 64 KiB alias bomb is answered at once; a password longer than
+//! `MAX_PASSWORD_BYTES` is a problem on its field, before anything is written.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{catalog, fields, GOOD_CANONICAL};
+use common::{catalog, fields, good_io, GOOD_CANONICAL};
+use forge_proto::install_io::Secret;
 use forge_proto::validate::{
-    check_plan, check_text, parse_plan, validate_text, ParseError, DOCUMENT_FIELD,
+    check_plan, check_text, parse_plan, validate_io, validate_text, ParseError, DOCUMENT_FIELD,
+    MAX_PASSWORD_BYTES,
 };
 
 /// The alias bomb of issue 9: one anchored list of 16384 zeros, then a list
@@ -79,4 +82,27 @@ fn the_alias_bomb_is_refused_at_once() {
         "took {:?}",
         start.elapsed()
     );
+}
+
+#[test]
+fn a_password_over_the_maximum_is_refused_on_its_field() {
+    let mut io = good_io();
+    io.root_password = Secret::new("x".repeat(MAX_PASSWORD_BYTES + 1));
+    // Multi-byte letters count in bytes: 129 × 2 bytes is over 256.
+    io.user_password = Secret::new("ä".repeat(MAX_PASSWORD_BYTES / 2 + 1));
+    let problems = validate_io(&io);
+    assert_eq!(
+        fields(&problems),
+        vec!["install_io.root_password", "install_io.user_password"]
+    );
+    for p in &problems {
+        assert!(p.message.contains("too long"), "{p}");
+        assert!(p.message.contains(&MAX_PASSWORD_BYTES.to_string()), "{p}");
+        assert!(!p.message.contains("xxxx") && !p.message.contains("ää"));
+    }
+    // Exactly the maximum is fine, and well below the library's 512.
+    io.root_password = Secret::new("x".repeat(MAX_PASSWORD_BYTES));
+    io.user_password = Secret::new("ä".repeat(MAX_PASSWORD_BYTES / 2));
+    assert_eq!(validate_io(&io), vec![]);
+    const { assert!(MAX_PASSWORD_BYTES < 512) };
 }

@@ -19,6 +19,10 @@ use crate::plan::{BootMode, Filesystem, PackageGroup, PLAN_VERSION};
 
 /// Shortest password accepted for root and the first user, in characters.
 pub const MIN_PASSWORD_LEN: usize = 8;
+/// Longest password accepted, in bytes of UTF-8: the hashing library refuses
+/// 512 bytes and more, and validation must say so before anything is
+/// written, in every frontend.
+pub const MAX_PASSWORD_BYTES: usize = 256;
 /// Longest systemd unit name (systemd's UNIT_NAME_MAX - 1).
 pub const MAX_UNIT_NAME_LEN: usize = 255;
 
@@ -278,7 +282,8 @@ pub fn disk(disk: &str) -> Vec<Problem> {
 }
 
 /// A password in `install_io` (`field` is its path): present, at least
-/// [`MIN_PASSWORD_LEN`] characters, no control characters. The password
+/// [`MIN_PASSWORD_LEN`] characters, at most [`MAX_PASSWORD_BYTES`] bytes, no
+/// control characters. The password
 /// itself never appears in a message.
 pub fn password(field: &str, password: &str) -> Vec<Problem> {
     if password.is_empty() {
@@ -291,6 +296,15 @@ pub fn password(field: &str, password: &str) -> Vec<Problem> {
             trf(
                 "too short: use at least {min} characters",
                 &[("min", &MIN_PASSWORD_LEN.to_string())],
+            ),
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        out.push(Problem::new(
+            field,
+            trf(
+                "too long: use at most {max} bytes (letters outside ASCII take two to four)",
+                &[("max", &MAX_PASSWORD_BYTES.to_string())],
             ),
         ));
     }
