@@ -2,16 +2,23 @@
 //! the 64 KiB YAML alias bomb from an unprivileged user is answered in
 //! seconds with the alias's position while the daemon stays small, and the
 //! daemon answers afterwards (item 1); one user's flood of `ValidatePlan`
-//! is capped and does not starve another user (item 1).
+//! is capped and does not starve another user (item 1); two consecutive
+//! jobs each run in a namespace of their own time: a host mount made between
+//! them is what the second job reads, and no thread of the first job's
+//! namespace survives it (item 12).
 
 mod daemon_common;
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use daemon_common::*;
+use forge_tests::client::Client;
 use forge_tests::env::ForgeEnv;
 use forge_tests::users;
+use serde_json::Value;
 
 const BUSY: &str = "org.intergenos.Forge1.Error.Busy";
 
@@ -181,5 +188,134 @@ fn one_users_flood_is_capped_and_does_not_starve_another() -> Result<()> {
     // The cap is per call in flight, not a ban: the flooder is served again.
     let r = flood.request(&format!("validate {}", heavy.display()))?;
     assert_eq!(r["ok"], true, "{r}");
+    Ok(())
+}
+
+/// The mount namespace of every thread of `pid` other than the main one's,
+/// after waiting (up to 5 s) for job threads to go.
+fn stray_namespaces(pid: u32) -> Result<Vec<String>> {
+    let main = std::fs::read_link(format!("/proc/{pid}/ns/mnt"))?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut stray = Vec::new();
+        for t in std::fs::read_dir(format!("/proc/{pid}/task"))?.flatten() {
+            let Ok(ns) = std::fs::read_link(t.path().join("ns/mnt")) else {
+                continue; // the thread just ended
+            };
+            if ns != main {
+                let name = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+                stray.push(format!("{} {}", name.trim(), ns.display()));
+            }
+        }
+        if stray.is_empty() || Instant::now() > deadline {
+            return Ok(stray);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A tmpfs mounted on the host for the test, lazily unmounted on drop.
+struct TmpfsMount(PathBuf);
+
+impl TmpfsMount {
+    fn new(at: &Path) -> Result<TmpfsMount> {
+        let st = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "mode=0755,size=64m", "forge-test"])
+            .arg(at)
+            .status()?;
+        if !st.success() {
+            bail!("mount tmpfs on {}: {st}", at.display());
+        }
+        Ok(TmpfsMount(at.to_path_buf()))
+    }
+}
+
+impl Drop for TmpfsMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    let st = Command::new("cp").arg("-a").arg(from).arg(to).status()?;
+    if !st.success() {
+        bail!("cp -a {} {}: {st}", from.display(), to.display());
+    }
+    Ok(())
+}
+
+/// Runs one dry run as `c` and returns its `Finished`, or the
+/// `IntegrityFailed` that stopped it (a job awaiting an override).
+fn dry_run(c: &mut Client, img: &Path) -> Result<Value> {
+    let r = install(c, &plan_yaml(&["core", "base"]), &io_json(img, true))?;
+    assert_eq!(r["ok"], true, "{r}");
+    let path = r["path"].as_str().unwrap_or_default().to_string();
+    c.wait_signal(
+        |s| {
+            s["path"] == path.as_str()
+                && (s["signal"] == "Finished" || s["signal"] == "IntegrityFailed")
+        },
+        JOB_TIMEOUT,
+    )
+}
+
+#[test]
+fn each_job_sees_the_host_as_it_is_and_leaves_no_namespace_behind() -> Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let payload = signed_payload()?;
+    // The payload the daemon reads lives in `shelf`, a directory a host
+    // mount will cover between the jobs.
+    let outer = tempfile::Builder::new().prefix("forge-shelf-").tempdir()?;
+    let shelf = outer.path().join("shelf");
+    std::fs::create_dir(&shelf)?;
+    std::fs::set_permissions(
+        outer.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
+    copy_dir(&payload.payload, &shelf)?;
+    let env = ForgeEnv::start(forge_tests::daemon::DaemonOptions {
+        payload: Some(shelf.join("payload")),
+        keyring: Some(payload.keyring.clone()),
+        ..Default::default()
+    })?;
+    let pid = daemon_pid(&env)?;
+    let img = image(&env)?;
+    let mut c = env.client(&users::permitted()?)?;
+    c.request("watch")?;
+
+    // Job 1 verifies (hashes) the payload, then is gone with its threads.
+    let fin = dry_run(&mut c, &img)?;
+    assert_eq!(fin["signal"], "Finished", "{fin}\n{}", env.daemon.log());
+    assert_eq!(fin["args"][0], true, "{fin}\n{}", env.daemon.log());
+    let stray = stray_namespaces(pid)?;
+    assert!(
+        stray.is_empty(),
+        "threads of job 1's mount namespace outlive it: {stray:?}"
+    );
+
+    // Between the jobs: the copy job 1 read is damaged, and a host mount
+    // covers it with a good copy. Only a namespace of today sees the good one.
+    let hello = shelf
+        .join("payload/packages")
+        .join("hello-1.0-1.igos.tar.gz");
+    let mut bytes = std::fs::read(&hello)?;
+    bytes.extend_from_slice(b"damaged under the mount");
+    std::fs::write(&hello, bytes)?;
+    let _mount = TmpfsMount::new(&shelf)?;
+    copy_dir(&payload.payload, &shelf)?;
+
+    let fin = dry_run(&mut c, &img)?;
+    assert_eq!(
+        fin["signal"],
+        "Finished",
+        "job 2 read the payload through job 1's namespace: {fin}\n{}",
+        env.daemon.log()
+    );
+    assert_eq!(fin["args"][0], true, "{fin}\n{}", env.daemon.log());
+    let stray = stray_namespaces(pid)?;
+    assert!(stray.is_empty(), "threads of job 2's namespace: {stray:?}");
+    assert!(env.daemon.log().contains("job threads: all ended"));
     Ok(())
 }

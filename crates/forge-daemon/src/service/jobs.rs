@@ -1,6 +1,7 @@
 //! The job registry (one install at a time) and the job runner: each
 //! accepted install runs the pipeline on its own OS thread, inside a private
-//! mount namespace, and reports through a [`JobReport`] trait object (the
+//! mount namespace, with its own thread pool for parallel work (started in
+//! that namespace, ended with the job), and reports through a [`JobReport`] trait object (the
 //! D-Bus job object implements it; this module does not know it).
 
 use std::path::PathBuf;
@@ -147,7 +148,21 @@ fn run_job(spec: JobSpec) {
                 cancel.clone(),
                 staging.clone(),
             );
-            let outcome = run_guarded(id, &mut ctx);
+            let outcome = match JobPool::start(id) {
+                // Every parallel step of the job (hashing in verify, deploy)
+                // runs on this pool, whose threads share the job's namespace.
+                Ok(pool) => pool.run(|| run_guarded(id, &mut ctx)),
+                Err(detail) => {
+                    tracing::error!(job = id, %detail, "cannot start the job's threads");
+                    Outcome::Failed {
+                        phase: Phase::Validate,
+                        error: pipeline::PhaseError::new(
+                            tr("The installer could not prepare its private working area."),
+                            detail,
+                        ),
+                    }
+                }
+            };
             let completed = ctx.phase_completed;
             let warnings = ctx.warnings.clone();
             drop(ctx); // release every guard before reporting
@@ -182,6 +197,63 @@ fn run_job(spec: JobSpec) {
     );
     drop(slot);
     reporter.finish(state, phase_completed, error, warnings);
+}
+
+/// The job's own rayon pool (issue 9, item 12). rayon's global pool would
+/// start on the first job's thread, inherit that job's private mount
+/// namespace and keep it alive for good, so a later job's hashing would read
+/// the first job's view of the disk. This pool's threads are started by the
+/// job thread after it entered its namespace, and are all gone (counted
+/// through the exit handler) before the job gives its last word.
+struct JobPool {
+    pool: rayon::ThreadPool,
+    threads: usize,
+    exited: std::sync::mpsc::Receiver<()>,
+}
+
+/// Longest wait for the pool's threads to end after the job.
+const POOL_EXIT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl JobPool {
+    fn start(id: u32) -> Result<JobPool, String> {
+        let (tx, exited) = std::sync::mpsc::channel();
+        let tx = Mutex::new(tx);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .thread_name(move |i| format!("forge-job-{id}-{i}"))
+            .exit_handler(move |_| {
+                let _ = tx.lock().map(|tx| tx.send(()));
+            })
+            .build()
+            .map_err(|e| format!("starting the job's thread pool: {e}"))?;
+        let threads = pool.current_num_threads();
+        Ok(JobPool {
+            pool,
+            threads,
+            exited,
+        })
+    }
+
+    /// Runs `op` with this pool as rayon's current pool, then ends the pool
+    /// and waits until every one of its threads has exited.
+    fn run<R: Send>(self, op: impl FnOnce() -> R + Send) -> R {
+        let out = self.pool.install(op);
+        drop(self.pool);
+        let deadline = std::time::Instant::now() + POOL_EXIT_WAIT;
+        let mut ended = 0;
+        while ended < self.threads {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.exited.recv_timeout(left) {
+                Ok(()) => ended += 1,
+                Err(_) => break,
+            }
+        }
+        if ended == self.threads {
+            tracing::info!(threads = ended, "job threads: all ended");
+        } else {
+            tracing::error!(ended, threads = self.threads, "job threads: not all ended");
+        }
+        out
+    }
 }
 
 /// Runs the pipeline; a panic in a phase becomes a failure of the phase
