@@ -5,7 +5,8 @@
 //! checked bytes kept: the keyring verify checks the payload with, the one
 //! `ListPackageGroups` uses and the `/etc/pkm/trusted.gpg` written to the
 //! target are all that one copy (the payload carries the keyring that
-//! verified it).
+//! verified it). The payload directory and its parents must be root-owned
+//! and not group/world-writable as well.
 //!
 //! A directory is safe when it is root-owned and not group/world-writable;
 //! an *ancestor* may also be a root-owned sticky directory (`/tmp`): there
@@ -128,10 +129,30 @@ pub fn load_keyring(path: &Path) -> Result<Arc<Keyring>, TrustFailure> {
         .map_err(|e| TrustFailure::Unreadable(e.to_string()))
 }
 
+/// The payload directory (and its `packages/`) must be a root-owned
+/// directory, not group/world-writable, and so must its parents.
+pub fn check_payload_dir(dir: &Path) -> Result<(), String> {
+    for d in [
+        dir.to_path_buf(),
+        dir.join(forge_payload::index::PACKAGES_DIR),
+    ] {
+        let meta = std::fs::symlink_metadata(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        if !meta.is_dir() {
+            return Err(format!(
+                "{}: not a directory (or a symlink); refusing it as the payload",
+                d.display()
+            ));
+        }
+        check_meta(&d, &meta, false)?;
+    }
+    check_parents(dir)
+}
+
 /// The kept keyring of `config` and the payload verified with it: what
 /// `ListPackageGroups` shows. Errors are details for the log.
 pub fn open_payload(config: &crate::config::DaemonConfig) -> Result<Payload, String> {
     let keyring = config.trusted_keyring().map_err(|e| e.to_string())?;
+    check_payload_dir(&config.payload)?;
     open_verified(&config.payload, &keyring).map_err(|e: PayloadError| e.to_string())
 }
 
@@ -198,5 +219,31 @@ mod tests {
         // Sticky (like /tmp) is fine for an ancestor.
         chmod(&etc, 0o1777);
         assert!(read_trust_root(&keys, 1024).is_ok());
+    }
+
+    #[test]
+    fn a_payload_dir_with_a_world_writable_parent_is_refused() {
+        if !root_only() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let parent = dir.path().join("run");
+        let payload = parent.join("payload");
+        std::fs::create_dir_all(payload.join("packages")).expect("mkdir");
+        for d in [&parent, &payload, &payload.join("packages")] {
+            chmod(d, 0o755);
+        }
+        assert_eq!(check_payload_dir(&payload), Ok(()));
+        chmod(&parent, 0o777);
+        let err = check_payload_dir(&payload).expect_err("world-writable parent accepted");
+        assert!(err.contains("run: writable by group or others"), "{err}");
+        chmod(&parent, 0o755);
+        chmod(&payload.join("packages"), 0o777);
+        let err = check_payload_dir(&payload).expect_err("world-writable packages/ accepted");
+        assert!(err.contains("packages"), "{err}");
+        chmod(&payload.join("packages"), 0o755);
+        nix::unistd::chown(&payload, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
+        let err = check_payload_dir(&payload).expect_err("payload owned by nobody accepted");
+        assert!(err.contains("not root"), "{err}");
     }
 }

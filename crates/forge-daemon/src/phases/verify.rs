@@ -1,6 +1,6 @@
 //! Phase `verify`: the security gate (docs/design.md sections 4 and 5). Takes the
 //! keyring the daemon read and checked once at start ([`crate::trust`]),
-//! checks both detached
+//! refuses a payload directory others could write, checks both detached
 //! signatures (manifest and index), resolves the plan's package groups, and
 //! hashes every archive that will be deployed (in parallel). Every result
 //! goes to the integrity audit log (`ctx.audit`).
@@ -20,7 +20,7 @@ use forge_proto::i18n::{tr, trf};
 
 use crate::phases::validate;
 use crate::pipeline::{IntegrityDecision, JobContext, PhaseError};
-use crate::trust::TrustFailure;
+use crate::trust::{check_payload_dir, TrustFailure};
 
 fn audit(ctx: &mut JobContext, line: String) {
     tracing::info!(target: "forge::audit", job = ctx.job_id, "{line}");
@@ -65,6 +65,13 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
             ));
         }
     };
+    if let Err(detail) = check_payload_dir(&payload_dir) {
+        audit(ctx, format!("PAYLOAD-REFUSED {detail}"));
+        return Err(PhaseError::new(
+            tr("The package set's directory could be changed by other users; it cannot be trusted."),
+            detail,
+        ));
+    }
     audit(
         ctx,
         format!(
