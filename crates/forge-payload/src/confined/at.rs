@@ -69,6 +69,16 @@ pub fn kind(dir: BorrowedFd<'_>, name: &[u8]) -> io::Result<Option<Kind>> {
     }))
 }
 
+/// The identity (device, inode) of `name` in `dir`, without following a
+/// symlink, or `None` when it does not exist.
+pub fn ident(dir: BorrowedFd<'_>, name: &[u8]) -> io::Result<Option<(u64, u64)>> {
+    match fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some((st.st_dev, st.st_ino))),
+        Err(nix::errno::Errno::ENOENT) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Removes `name` in `dir` (a directory when `dir_flag`).
 pub fn unlink(dir: BorrowedFd<'_>, name: &[u8], dir_flag: bool) -> io::Result<()> {
     let flags = if dir_flag {

@@ -9,13 +9,13 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use super::scan::{rewind, tar_stream, Listed, Scanned};
-use super::tree::{join, split, Step, Tree};
+use super::tree::{ident_fd, join, split, Created, Step, Tree};
 use crate::confined::at;
 use crate::index::PackageEntry;
 use crate::pkginfo::{self, PkgInfo, MAX_META_BYTES};
@@ -56,25 +56,16 @@ pub struct Extracted {
     pub records: Vec<FileRecord>,
 }
 
-struct DirMeta {
-    comps: Vec<Vec<u8>>,
-    uid: u32,
-    gid: u32,
-    mode: u32,
-    mtime: i64,
-}
-
 /// Per-archive extraction state.
 struct State<'a> {
     entry: &'a PackageEntry,
     archive: &'a Path,
     tree: &'a mut Tree,
-    /// Non-directories created so far (for rollback).
-    created: Vec<Vec<u8>>,
+    /// Non-directories created so far, with their identity (for rollback).
+    created: Vec<Created>,
     /// Regular files extracted so far: path -> (sha256, mode); hard links may only point here.
     regular: HashMap<Vec<u8>, (String, u32)>,
     records: Vec<FileRecord>,
-    dirs: Vec<DirMeta>,
     written: u64,
     info: Option<PkgInfo>,
     install: Option<Vec<u8>>,
@@ -196,14 +187,9 @@ impl State<'_> {
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 self.regular_file(ent, &comps, key, (mode, uid, gid, mtime))
             }
+            // Directory metadata is applied once every package is done,
+            // from the first package listing it (super::finish).
             tar::EntryType::Directory => self.tree.dir(&comps).map(|_| {
-                self.dirs.push(DirMeta {
-                    comps: comps.iter().map(|c| c.to_vec()).collect(),
-                    uid,
-                    gid,
-                    mode,
-                    mtime,
-                });
                 self.records.push(FileRecord {
                     path: key,
                     kind: RecordKind::Dir {
@@ -247,7 +233,7 @@ impl State<'_> {
         let dir = self.tree.dir(parent)?;
         Tree::clear_for_file(&dir, last)?;
         let mut f = at::create_file(dir.as_fd(), last)?;
-        self.created.push(key.clone());
+        self.created.push((key.clone(), ident_fd(&f)?));
         let mut h = Sha256::new();
         let mut n = 0u64;
         let buf = &mut self.buf;
@@ -299,7 +285,7 @@ impl State<'_> {
         let dir = self.tree.dir(parent)?;
         Tree::clear_for_file(&dir, last)?;
         at::symlink(target, dir.as_fd(), last)?;
-        self.created.push(key.clone());
+        self.created_at(&dir, last, &key)?;
         at::chown_at(dir.as_fd(), last, uid, gid)?;
         at::set_mtime_at(dir.as_fd(), last, mtime)?;
         self.regular.remove(&key);
@@ -331,12 +317,20 @@ impl State<'_> {
         let dst = self.tree.dir(parent)?;
         Tree::clear_for_file(&dst, last)?;
         at::hardlink(src.as_fd(), tlast, dst.as_fd(), last)?;
-        self.created.push(key.clone());
+        self.created_at(&dst, last, &key)?;
         self.regular.insert(key.clone(), (sha.clone(), mode));
         self.records.push(FileRecord {
             path: key,
             kind: RecordKind::File { sha256: sha, mode },
         });
+        Ok(())
+    }
+
+    /// Records what now stands at `name` in `dir` as created by this package.
+    fn created_at(&mut self, dir: &OwnedFd, name: &[u8], key: &[u8]) -> Result<(), Step> {
+        if let Some(id) = at::ident(dir.as_fd(), name)? {
+            self.created.push((key.to_vec(), id));
+        }
         Ok(())
     }
 
@@ -367,26 +361,18 @@ impl State<'_> {
         }
     }
 
-    /// Applies directory metadata once every file is in place.
-    fn finish_dirs(&mut self) -> Result<(), PayloadError> {
-        for d in std::mem::take(&mut self.dirs) {
-            let comps: Vec<&[u8]> = d.comps.iter().map(|c| c.as_slice()).collect();
-            let raw = join(&comps);
-            let fd = self.tree.dir(&comps).map_err(|s| self.step_err(&raw, s))?;
-            at::set_meta_fd(fd.as_fd(), d.uid, d.gid, d.mode, Some(d.mtime))
-                .map_err(|e| self.step_err(&raw, Step::Io(e)))?;
-        }
-        Ok(())
-    }
-
-    /// Removes every non-directory this package created (directories are
-    /// removed by the caller once no other package is extracting).
+    /// Removes every non-directory this package created, each only while
+    /// the path still holds the very object it created (same device and
+    /// inode): what something else put there since is left alone.
+    /// (Directories are removed by the caller once every package is done.)
     fn rollback(&mut self) {
-        for key in self.created.iter().rev() {
+        for (key, id) in self.created.iter().rev() {
             let Ok(comps) = split(key) else { continue };
             if let Some((last, parent)) = comps.split_last() {
                 if let Some(dir) = self.tree.cached(parent) {
-                    let _ = at::unlink(dir.as_fd(), last, false);
+                    if matches!(at::ident(dir.as_fd(), last), Ok(Some(now)) if now == *id) {
+                        let _ = at::unlink(dir.as_fd(), last, false);
+                    }
                 }
             }
         }
@@ -419,7 +405,6 @@ pub fn extract(
         created: Vec::new(),
         regular: HashMap::new(),
         records: Vec::new(),
-        dirs: Vec::new(),
         written: 0,
         info: None,
         install: None,
@@ -479,10 +464,6 @@ pub fn extract(
             st.rollback();
             return Err(e);
         }
-    }
-    if let Err(e) = st.finish_dirs() {
-        st.rollback();
-        return Err(e);
     }
     Ok(Extracted {
         install: st.install.take(),

@@ -2,13 +2,15 @@
 //! parallel, one package's failure not stopping the others. Every file
 //! operation goes through [`crate::confined::at`] (no symlink followed).
 
+mod conflicts;
 mod extract;
+mod finish;
 mod guard;
 mod register;
 mod scan;
 mod tree;
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -67,7 +69,7 @@ impl DeployReport {
 }
 
 /// One package's result and the directories it created (removed if it failed).
-type PackageOutcome = (Result<InstalledPackage, PayloadError>, Vec<Vec<u8>>);
+type PackageOutcome = (Result<InstalledPackage, PayloadError>, Vec<tree::Created>);
 
 /// A package whose archive is open, verified and listed.
 struct Ready {
@@ -107,7 +109,7 @@ fn deploy_one(
     pkg: &PackageEntry,
     root: &OwnedFd,
     root_path: &Path,
-    created_dirs: &mut Vec<Vec<u8>>,
+    created_dirs: &mut Vec<tree::Created>,
 ) -> Result<InstalledPackage, PayloadError> {
     let root_fd = root
         .try_clone()
@@ -136,42 +138,20 @@ fn deploy_one(
     result
 }
 
-/// Removes now-empty directories that failed packages created, deepest first.
-fn remove_dirs(root: &OwnedFd, mut dirs: Vec<Vec<u8>>) {
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.iter().filter(|b| **b == b'/').count()));
-    for d in dirs {
-        let Ok(comps) = tree::split(&d) else { continue };
-        let Some((last, parent)) = comps.split_last() else {
-            continue;
-        };
-        let mut fd = match root.try_clone() {
-            Ok(fd) => fd,
-            Err(_) => return,
-        };
-        let mut ok = true;
-        for c in parent {
-            match at::open_dir(fd.as_fd(), c) {
-                Ok(next) => fd = next,
-                Err(_) => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-        if ok {
-            let _ = at::unlink(fd.as_fd(), last, true);
-        }
-    }
-}
-
 /// Extracts and registers `packages` into `root`, in parallel.
 ///
 /// The expected hash of each archive is the one observed in `report` (so
 /// after an authorized override, the bytes that were seen are the bytes that
-/// land; a file swapped after verification is refused and its partial files
-/// removed). Every path is confined to `root`. One package's failure does
-/// not stop the others; it is reported in [`DeployReport::failed`] and by a
-/// [`DeployEvent::Failed`].
+/// land). Each archive is opened once, hashed and listed before anything is
+/// extracted; extraction reads the same descriptor again, so a file swapped
+/// over the path afterwards is never read. Two packages shipping the same
+/// non-directory path both fail with [`PayloadError::FileConflict`] before
+/// either is extracted; shared directories get the metadata of the first
+/// installed package (in `packages` order) listing them. Every path is
+/// confined to `root`. One package's failure does not stop the others; it
+/// is reported in [`DeployReport::failed`] and by a [`DeployEvent::Failed`];
+/// its rollback removes only the files and directories it created (same
+/// device and inode), never what stands at the path now.
 pub fn deploy(
     payload: &Payload,
     report: &IntegrityReport,
@@ -198,23 +178,52 @@ pub fn deploy(
     let done = AtomicUsize::new(0);
     // First every archive is opened once, hashed and listed; only then is
     // anything extracted, from the descriptors opened here.
-    let prepared: Vec<Result<Ready, PayloadError>> = packages
+    let mut prepared: Vec<Result<Ready, PayloadError>> = packages
         .par_iter()
         .with_max_len(1)
         .map(|pkg| prepare(payload, report, pkg))
         .collect();
+    let listings: Vec<Option<(&Path, &[scan::Listed])>> = prepared
+        .iter()
+        .map(|r| {
+            r.as_ref()
+                .ok()
+                .map(|r| (r.archive.as_path(), r.scanned.entries.as_slice()))
+        })
+        .collect();
+    let found = conflicts::find(packages, &listings);
+    for (slot, conflict) in prepared.iter_mut().zip(found) {
+        if let Some(e) = conflict {
+            *slot = Err(e);
+        }
+    }
+    let (readies, errors): (Vec<Option<Ready>>, Vec<Option<PayloadError>>) = prepared
+        .into_iter()
+        .map(|r| match r {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e)),
+        })
+        .unzip();
     let results: Vec<PackageOutcome> = packages
         .par_iter()
-        .zip(prepared)
+        .zip(readies.par_iter())
+        .zip(errors)
         .with_max_len(1)
-        .map(|(pkg, ready)| {
+        .map(|((pkg, ready), error)| {
             let mut dirs = Vec::new();
-            let r = ready.and_then(|ready| {
-                on_event(DeployEvent::Started {
-                    name: pkg.name.clone(),
-                });
-                deploy_one(&ready, pkg, &root_fd, root, &mut dirs)
-            });
+            let r = match (ready, error) {
+                (Some(ready), _) => {
+                    on_event(DeployEvent::Started {
+                        name: pkg.name.clone(),
+                    });
+                    deploy_one(ready, pkg, &root_fd, root, &mut dirs)
+                }
+                (None, Some(e)) => Err(e),
+                (None, None) => Err(PayloadError::NotVerified {
+                    path: payload.dir().join(&pkg.file),
+                    reason: "not prepared".into(),
+                }),
+            };
             let n = done.fetch_add(1, Ordering::SeqCst) + 1;
             match &r {
                 Ok(_) => {
@@ -238,13 +247,21 @@ pub fn deploy(
         .collect();
     let mut out = DeployReport::default();
     let mut dirs = Vec::new();
-    for (pkg, (r, mut d)) in packages.iter().zip(results) {
+    let mut installed: Vec<&[scan::Listed]> = Vec::new();
+    for ((pkg, (r, mut d)), ready) in packages.iter().zip(results).zip(&readies) {
         match r {
-            Ok(i) => out.installed.push(i),
+            Ok(i) => {
+                out.installed.push(i);
+                if let Some(ready) = ready {
+                    installed.push(&ready.scanned.entries);
+                }
+            }
             Err(e) => out.failed.push((pkg.name.clone(), e)),
         }
         dirs.append(&mut d);
     }
-    remove_dirs(&root_fd, dirs);
+    let (meta, needed) = conflicts::shared_dirs(&installed);
+    finish::remove_dirs(&root_fd, dirs, &needed);
+    finish::apply_dir_meta(&root_fd, meta);
     out
 }

@@ -49,12 +49,22 @@ pub fn join(comps: &[&[u8]]) -> Vec<u8> {
     comps.join(&b'/')
 }
 
+/// A path this package created and the (device, inode) it created there:
+/// rollback removes the path only while it is still that object.
+pub type Created = (Vec<u8>, (u64, u64));
+
+/// The (device, inode) of an open descriptor.
+pub fn ident_fd(fd: &impl AsFd) -> io::Result<(u64, u64)> {
+    let st = nix::sys::stat::fstat(fd.as_fd())?;
+    Ok((st.st_dev, st.st_ino))
+}
+
 /// Directory descriptors of one package's deployment below the root.
 pub struct Tree {
     root: Rc<OwnedFd>,
     cache: HashMap<Vec<u8>, Rc<OwnedFd>>,
     /// Directories created by this package, in creation order (relative paths).
-    pub created_dirs: Vec<Vec<u8>>,
+    pub created_dirs: Vec<Created>,
 }
 
 impl Tree {
@@ -80,12 +90,17 @@ impl Tree {
         let fd = match at::open_dir(parent.as_fd(), last) {
             Ok(fd) => fd,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                match at::mkdir(parent.as_fd(), last, 0o755) {
-                    Ok(()) => self.created_dirs.push(key.clone()),
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                let created = match at::mkdir(parent.as_fd(), last, 0o755) {
+                    Ok(()) => true,
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
                     Err(e) => return Err(Step::Io(e)),
+                };
+                let fd =
+                    at::open_dir(parent.as_fd(), last).map_err(|e| classify(&parent, last, e))?;
+                if created {
+                    self.created_dirs.push((key.clone(), ident_fd(&fd)?));
                 }
-                at::open_dir(parent.as_fd(), last).map_err(|e| classify(&parent, last, e))?
+                fd
             }
             Err(e) => return Err(classify(&parent, last, e)),
         };
