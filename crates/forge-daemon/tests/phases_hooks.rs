@@ -1,5 +1,6 @@
 //! Root-only test of the hooks phase: post-install scripts run inside the
-//! target (chroot), their output lands in the install log, a failing script
+//! target (in the sandbox of `resources::sandbox`; its hostile-script tests
+//! are in `hooks_sandbox.rs`), their output lands in the install log, a failing script
 //! and a hanging one (killed at the time limit, with its children) are
 //! Warnings and the phase goes on.
 //!

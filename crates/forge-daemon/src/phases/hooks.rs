@@ -1,37 +1,38 @@
 //! Phase `hooks`: each installed package's post-install script (`.INSTALL`),
-//! in install order, run in the target (`chroot ROOT /bin/sh SCRIPT`) with a
-//! clean environment and a time limit (the script's whole process group is
-//! killed when it passes). Output goes into the install log; a failing or
-//! hanging script is a Warning, never an abort.
+//! in install order, run as `/bin/sh SCRIPT` inside the sandbox of
+//! [`crate::resources::sandbox`]: confined to the new system (its own PID,
+//! mount, IPC, UTS and network namespaces, a private /proc, a minimal /dev,
+//! no /sys, reduced capabilities, `no_new_privs`, a seccomp filter), with a
+//! clean environment and a time limit. Everything a script starts ends with
+//! it (it is PID 1 of its namespace); at the limit or on Cancel the whole
+//! namespace is killed. Output (stdout and stderr, at most 1 MiB, then a
+//! truncation note) goes into the install log; a failing, hanging or
+//! unstartable script is a Warning, never an abort. On Cancel the running
+//! script is killed and no further script runs (the pipeline then stops at
+//! the phase boundary).
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use forge_proto::i18n::{tr, trf};
 
 use crate::pipeline::{JobContext, PhaseError};
-use crate::resources::command::{self, CmdError};
+use crate::resources::sandbox::{self, Ended, SandboxError};
 use forge_payload::confined;
 
 /// How long one package's script may run.
 pub const HOOK_TIMEOUT: Duration = Duration::from_secs(300);
 
-fn chroot_sh(root: &Path, script: &Path) -> Command {
-    let mut c = Command::new("chroot");
-    c.arg(root)
-        .arg("/bin/sh")
-        .arg(script)
-        .env_clear()
-        .env(
-            "PATH",
-            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        )
-        .env("HOME", "/root")
-        .env("LANG", "C")
-        .env("FORGE_INSTALL", "1");
-    c
-}
+/// The whole environment a script gets.
+const SCRIPT_ENV: &[(&str, &str)] = &[
+    (
+        "PATH",
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    ),
+    ("HOME", "/root"),
+    ("LANG", "C"),
+    ("FORGE_INSTALL", "1"),
+];
 
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     run_with_timeout(ctx, HOOK_TIMEOUT)
@@ -60,41 +61,76 @@ pub fn run_with_timeout(ctx: &mut JobContext, limit: Duration) -> Result<(), Pha
     let has_sh = confined::exists(&root, Path::new("bin/sh"));
     let n = hooks.len() as f64;
     for (i, (pkg, script)) in hooks.into_iter().enumerate() {
+        if ctx.cancel.is_cancelled() {
+            ctx.log_line("cancelled: no further post-install script is run");
+            break;
+        }
         ctx.progress(
             i as f64 / n,
             &trf("Running {package}'s script", &[("package", &pkg)]),
         );
         if !has_sh {
-            ctx.warn(trf(
-                "{package}: its post-install script was not run: the new system has no /bin/sh",
-                &[("package", &pkg)],
-            ));
+            ctx.warn(no_shell(&pkg));
             continue;
         }
-        let mut cmd = chroot_sh(&root, &script);
-        ctx.log_line(&format!("[{pkg}] $ {}", command::describe(&cmd)));
-        let result = command::run(&mut cmd, limit);
-        let output = match &result {
-            Ok(o) => format!("{}{}", o.stdout, o.stderr),
-            Err(e) => e.output(),
-        };
-        for line in output.lines() {
-            ctx.log_line(&format!("[{pkg}] {line}"));
-        }
-        match result {
-            Ok(_) => ctx.log_line(&format!("[{pkg}] post-install script finished")),
-            Err(CmdError::Timeout { secs, .. }) => ctx.warn(trf(
-                "{package}: its post-install script did not finish within {secs} seconds and was stopped",
-                &[("package", &pkg), ("secs", &secs.to_string())],
-            )),
+        ctx.log_line(&format!(
+            "[{pkg}] $ /bin/sh {} (sandboxed in {})",
+            script.display(),
+            root.display()
+        ));
+        let cancel = ctx.cancel.clone();
+        match sandbox::run_script(&root, &script, SCRIPT_ENV, limit, &cancel) {
+            Ok(run) => {
+                for line in run.output.lines() {
+                    ctx.log_line(&format!("[{pkg}] {line}"));
+                }
+                if run.dropped > 0 {
+                    ctx.log_line(&format!(
+                        "[{pkg}] [output truncated: {} more bytes not logged]",
+                        run.dropped
+                    ));
+                }
+                report(ctx, &pkg, run.ended, limit);
+            }
+            Err(SandboxError::NoShell) => ctx.warn(no_shell(&pkg)),
             Err(e) => {
                 ctx.log_line(&format!("[{pkg}] {e}"));
-                ctx.warn(trf(
-                    "{package}: its post-install script failed (details in /var/log/forge/install.log)",
-                    &[("package", &pkg)],
-                ))
+                ctx.warn(failed(&pkg));
             }
         }
     }
     Ok(())
+}
+
+fn report(ctx: &mut JobContext, pkg: &str, ended: Ended, limit: Duration) {
+    match ended {
+        Ended::Exited(status) if status.success() => {
+            ctx.log_line(&format!("[{pkg}] post-install script finished"))
+        }
+        Ended::Exited(status) => {
+            ctx.log_line(&format!("[{pkg}] post-install script exited with {status}"));
+            ctx.warn(failed(pkg));
+        }
+        Ended::TimedOut => ctx.warn(trf(
+            "{package}: its post-install script did not finish within {secs} seconds and was stopped",
+            &[("package", pkg), ("secs", &limit.as_secs().to_string())],
+        )),
+        Ended::Cancelled => {
+            ctx.log_line(&format!("[{pkg}] post-install script killed: the job was cancelled"))
+        }
+    }
+}
+
+fn no_shell(pkg: &str) -> String {
+    trf(
+        "{package}: its post-install script was not run: the new system has no /bin/sh",
+        &[("package", pkg)],
+    )
+}
+
+fn failed(pkg: &str) -> String {
+    trf(
+        "{package}: its post-install script failed (details in /var/log/forge/install.log)",
+        &[("package", pkg)],
+    )
 }

@@ -10,3 +10,4 @@ pub mod loopdev;
 pub mod mounts;
 pub mod namespace;
 pub mod passwd_hash;
+pub mod sandbox;

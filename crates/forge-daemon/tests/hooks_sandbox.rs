@@ -1,0 +1,212 @@
+//! Root-only tests of the post-install script sandbox (issue 9, items 4 and
+//! 5), through the real `virtual-fs` and `hooks` phases on a job thread with
+//! its own mount namespace, as the pipeline runs them: a hostile script
+//! cannot reach the host (no `/proc/1/root` escape, no mount, no sysctl
+//! write, no device node, no block device), a daemon it leaves behind
+//! (`setsid ... &`) neither hangs the job nor survives it, a flood of output
+//! is capped with a note, and Cancel kills a running script at once.
+//!
+//! Run: `cargo test -p forge-daemon --test hooks_sandbox` (as root).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use forge_daemon::phases::{hooks, virtual_fs};
+use forge_daemon::pipeline::context::CancelToken;
+use forge_daemon::resources::namespace::enter_private_mount_namespace;
+
+/// A target directory with busybox and the given scripts under /scripts.
+fn target(tmp: &Path, scripts: &[(&str, String)]) -> PathBuf {
+    let root = tmp.join("target");
+    for d in ["bin", "scripts", "tmp", "mnt", "proc", "sys", "dev"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
+    for applet in [
+        "sh", "sleep", "echo", "touch", "setsid", "mount", "mknod", "ls", "cat", "head", "tr",
+    ] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+    }
+    for (name, body) in scripts {
+        std::fs::write(root.join("scripts").join(name), body).unwrap();
+    }
+    root
+}
+
+/// What the phase left: the install log and the warnings.
+struct Outcome {
+    log: String,
+    warnings: Vec<String>,
+    took: Duration,
+}
+
+/// Runs virtual-fs then hooks for `scripts` on a fresh thread in a private
+/// mount namespace (as the pipeline does); fails the test if the phase has
+/// not returned within `deadline` (today's hang). `cancel_after` fires the
+/// job's Cancel that long after the phase starts.
+fn run_phase(
+    root: PathBuf,
+    names: Vec<String>,
+    limit: Duration,
+    cancel_after: Option<Duration>,
+    deadline: Duration,
+) -> Outcome {
+    let (tx, rx) = mpsc::channel();
+    let (tok_tx, tok_rx) = mpsc::channel::<CancelToken>();
+    std::thread::spawn(move || {
+        enter_private_mount_namespace().expect("private mount namespace");
+        let tmp = root.parent().unwrap().to_path_buf();
+        let keyring = common::make_payload(&tmp);
+        let image = tmp.join("unused.img");
+        let mut job = common::job(&tmp, &keyring, &image, "bios", false);
+        job.ctx.state.root = Some(root.clone());
+        job.ctx.state.hooks = names
+            .iter()
+            .map(|n| (n.clone(), PathBuf::from(format!("/scripts/{n}"))))
+            .collect();
+        let _ = tok_tx.send(job.ctx.cancel.clone());
+        virtual_fs::run(&mut job.ctx).expect("virtual-fs phase");
+        let start = Instant::now();
+        hooks::run_with_timeout(&mut job.ctx, limit).expect("hooks phase");
+        let took = start.elapsed();
+        let _ = tx.send(Outcome {
+            log: job.ctx.log.join("\n"),
+            warnings: job.recorder.warnings.lock().unwrap().clone(),
+            took,
+        });
+    });
+    let token = tok_rx.recv_timeout(deadline).expect("job set up");
+    if let Some(after) = cancel_after {
+        std::thread::sleep(after);
+        token.cancel();
+    }
+    rx.recv_timeout(deadline)
+        .expect("the hooks phase did not return: a script hung the job")
+}
+
+/// Pids of processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.chars().all(|c| c.is_ascii_digit()) || name == std::process::id().to_string() {
+            continue;
+        }
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(needle) {
+                found.push(format!("{name}: {cmd}"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_hostile_script_is_confined_and_its_daemon_ends_with_it() {
+    skip_unless_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("forge-escape-{}", std::process::id());
+    let escaped = PathBuf::from(format!("/tmp/escaped-{tag}"));
+    let script = format!(
+        "setsid sh -c 'sleep 611; : {tag}' &\n\
+         touch /proc/1/root/tmp/escaped-{tag}\n\
+         if mount -t tmpfs x /mnt; then echo MOUNT-OK; else echo MOUNT-DENIED; fi\n\
+         if echo pwned > /proc/sys/kernel/hostname; then echo SYSCTL-OK; else echo SYSCTL-DENIED; fi\n\
+         if mknod /tmp/blk b 7 0; then echo MKNOD-OK; else echo MKNOD-DENIED; fi\n\
+         for d in /dev/sda /dev/vda /dev/nvme0n1 /dev/loop0 /dev/loop-control /dev/mem /dev/kmsg; do\n\
+           if [ -e $d ]; then echo BLOCK-VISIBLE $d; fi\n\
+         done\n\
+         if [ -e /sys/block ]; then echo SYS-VISIBLE; fi\n\
+         echo \"PID1: $(cat /proc/1/cmdline | tr '\\0' ' ')\"\n\
+         echo \"DEV: $(ls /dev | tr '\\n' ' ')\"\n\
+         echo hostile-done\n"
+    );
+    let root = target(tmp.path(), &[("hostile", script)]);
+    let out = run_phase(
+        root.clone(),
+        vec!["hostile".into()],
+        Duration::from_secs(120),
+        None,
+        Duration::from_secs(60),
+    );
+    let log = &out.log;
+    assert!(
+        out.took < Duration::from_secs(30),
+        "took {:?}\n{log}",
+        out.took
+    );
+    assert!(log.contains("[hostile] hostile-done"), "{log}");
+    assert!(
+        !escaped.exists(),
+        "the script wrote on the host: {escaped:?}"
+    );
+    let _ = std::fs::remove_file(&escaped);
+    // /proc/1 is the script itself: its root is the target.
+    assert!(
+        root.join(format!("tmp/escaped-{tag}")).exists(),
+        "/proc/1/root is not the target\n{log}"
+    );
+    for denied in ["MOUNT-DENIED", "SYSCTL-DENIED", "MKNOD-DENIED"] {
+        assert!(log.contains(denied), "{denied} missing:\n{log}");
+    }
+    assert!(!log.contains("BLOCK-VISIBLE"), "{log}");
+    assert!(!log.contains("SYS-VISIBLE"), "{log}");
+    assert!(!root.join("tmp/blk").exists());
+    assert!(log.contains("DEV: ") && log.contains("null") && log.contains("urandom"));
+    // Nothing the script started is left running.
+    std::thread::sleep(Duration::from_millis(300));
+    let left = processes_with(&tag);
+    assert!(left.is_empty(), "processes survived the script: {left:?}");
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+}
+
+#[test]
+fn output_is_capped_with_a_note_and_cancel_kills_the_script() {
+    skip_unless_root!();
+    // A duration no other test uses, to find leftovers by command line.
+    let secs = 700 + std::process::id() % 1000;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = target(
+        tmp.path(),
+        &[
+            (
+                "loud",
+                "head -c 2000000 /dev/zero | tr '\\0' x; echo; echo loud-done >&2\n".into(),
+            ),
+            ("slow", format!("echo slow-started; sleep {secs}\n")),
+            ("never", "touch /never-ran\n".into()),
+        ],
+    );
+    let out = run_phase(
+        root.clone(),
+        vec!["loud".into(), "slow".into(), "never".into()],
+        Duration::from_secs(120),
+        Some(Duration::from_secs(4)),
+        Duration::from_secs(60),
+    );
+    let log = &out.log;
+    assert!(
+        log.contains("[loud] [output truncated: 951435 more bytes not logged]"),
+        "{}",
+        log.lines()
+            .filter(|l| l.len() < 300)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(log.len() < 1024 * 1024 + 64 * 1024, "{}", log.len());
+    // Cancel 4 s in: the slow script is killed well before its time and no
+    // further script runs.
+    assert!(
+        out.took < Duration::from_secs(20),
+        "Cancel did not stop the script: {:?}",
+        out.took
+    );
+    assert!(log.contains("[slow] slow-started"));
+    assert!(!root.join("never-ran").exists());
+    let left = processes_with(&format!("sleep {secs}"));
+    assert!(left.is_empty(), "processes survived Cancel: {left:?}");
+}
