@@ -1,7 +1,7 @@
-//! Extracting one archive into the root: one streaming pass over the file
-//! (its compressed bytes hashed as they are read), every entry confined,
-//! everything this package created removed again if anything fails or the
-//! final hash is not the verified one.
+//! Extracting one archive into the root: one streaming pass over the
+//! already verified and listed descriptor (see [`super::scan`]), every
+//! entry confined and checked against the listing, everything this package
+//! created removed again if anything fails.
 //!
 //! (Over 400 lines on purpose: the one pass, every entry kind it writes and
 //! the rollback that must undo each of them share one per-archive state.)
@@ -20,20 +20,6 @@ use crate::confined::at;
 use crate::index::PackageEntry;
 use crate::pkginfo::{self, PkgInfo, MAX_META_BYTES};
 use crate::{PayloadError, UnsafeReason};
-
-/// A reader that hashes every byte it passes on (the "tee").
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
 
 /// What one registered path is.
 #[derive(Debug, Clone)]
@@ -382,22 +368,21 @@ impl State<'_> {
 
 /// Extracts `entry`'s archive (`archive` is its path, `scanned` its verified
 /// descriptor and listing) into the tree's root, reading the descriptor from
-/// its start and refusing it (and removing what it wrote) when its SHA-256
-/// is no longer `expected_sha256` or its entries are not the listed ones.
+/// its start and refusing it (and removing what it wrote) when its entries
+/// are not the listed ones. The descriptor is not hashed again: it is the
+/// very file whose hash the scan checked (a rename over the path does not
+/// reach it; rewriting the inode in place needs root and is out of scope —
+/// the entry-by-entry comparison with the listing still catches a changed
+/// listing).
 pub fn extract(
     scanned: &Scanned,
     archive: &Path,
     entry: &PackageEntry,
-    expected_sha256: &str,
     tree: &mut Tree,
 ) -> Result<Extracted, PayloadError> {
     let file: &File = &scanned.file;
     rewind(file).map_err(|e| PayloadError::io(archive, e))?;
-    let tee = HashingReader {
-        inner: file,
-        hasher: Sha256::new(),
-    };
-    let mut ar = tar::Archive::new(tar_stream(tee));
+    let mut ar = tar::Archive::new(tar_stream(file));
     let mut st = State {
         entry,
         archive,
@@ -428,27 +413,12 @@ pub fn extract(
         Ok(())
     };
     let mut result = run();
-    // Finish the single pass: the rest of the gzip stream (its CRC is
-    // checked), then any bytes after it, all through the hashing reader.
+    // Finish the pass: the rest of the gzip stream (its CRC is checked).
     let mut gz = ar.into_inner();
     if result.is_ok() {
         if let Err(e) = io::copy(&mut gz, &mut io::sink()) {
             result = Err(corrupt(e.to_string()));
         }
-    }
-    let mut tee = gz.into_inner().into_inner().into_inner();
-    if result.is_ok() {
-        if let Err(e) = io::copy(&mut tee, &mut io::sink()) {
-            result = Err(PayloadError::io(archive, e));
-        }
-    }
-    let actual = hex::encode(tee.hasher.finalize());
-    if result.is_ok() && actual != expected_sha256 {
-        result = Err(PayloadError::HashMismatch {
-            path: archive.to_path_buf(),
-            expected: expected_sha256.to_string(),
-            actual,
-        });
     }
     match (result, st.info.take()) {
         (Ok(()), Some(_)) => {}

@@ -94,10 +94,6 @@ impl<R: Read> TarGuard<R> {
         }
     }
 
-    pub fn into_inner(self) -> R {
-        self.inner
-    }
-
     fn on_header(&mut self) -> io::Result<()> {
         let h = &self.header;
         if h.iter().all(|b| *b == 0) {

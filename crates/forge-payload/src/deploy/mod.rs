@@ -115,14 +115,7 @@ fn deploy_one(
         .try_clone()
         .map_err(|e| PayloadError::io(root_path, e))?;
     let mut tree = tree::Tree::new(root_fd);
-    let result = extract::extract(
-        &ready.scanned,
-        &ready.archive,
-        pkg,
-        &ready.expected,
-        &mut tree,
-    )
-    .and_then(|ex| {
+    let result = extract::extract(&ready.scanned, &ready.archive, pkg, &mut tree).and_then(|ex| {
         let script = register::register(&mut tree, pkg, &ready.expected, &ex)?;
         Ok(InstalledPackage {
             name: pkg.name.clone(),

@@ -4,7 +4,7 @@
 //! descriptor from offset 0, so a file renamed or swapped over the payload
 //! path after this point no longer matters. (Rewriting the same inode in
 //! place needs root on a root-owned payload and is out of scope; extraction
-//! still hashes what it reads and rolls back if it differs.)
+//! still checks it meets the listed entries again, in order.)
 //!
 //! The listing is one streaming pass with the extension-header cap of
 //! [`super::guard`], keeping only paths, entry types and directory metadata
