@@ -210,3 +210,28 @@ fn output_is_capped_with_a_note_and_cancel_kills_the_script() {
     let left = processes_with(&format!("sleep {secs}"));
     assert!(left.is_empty(), "processes survived Cancel: {left:?}");
 }
+
+#[test]
+fn scripts_find_the_shell_through_a_merged_usr_link() {
+    skip_unless_root!();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("target");
+    for d in ["usr/bin", "scripts", "proc", "dev", "sys"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    std::fs::copy("/bin/busybox", root.join("usr/bin/busybox")).unwrap();
+    for applet in ["sh", "touch"] {
+        std::os::unix::fs::symlink("busybox", root.join("usr/bin").join(applet)).unwrap();
+    }
+    std::os::unix::fs::symlink("usr/bin", root.join("bin")).unwrap();
+    std::fs::write(root.join("scripts/merged"), "touch /merged-ran\n").unwrap();
+    let out = run_phase(
+        root.clone(),
+        vec!["merged".into()],
+        Duration::from_secs(60),
+        None,
+        Duration::from_secs(60),
+    );
+    assert!(out.warnings.is_empty(), "{:?}\n{}", out.warnings, out.log);
+    assert!(root.join("merged-ran").exists(), "{}", out.log);
+}
