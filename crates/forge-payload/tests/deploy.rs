@@ -33,7 +33,12 @@ fn refusal(entries: Vec<RawEntry>, size: u64) -> (Scratch, PayloadError) {
         s.snapshot(),
         "something was written outside the target"
     );
-    assert_eq!(report.installed.len(), 1, "the good package still lands: {:?}", report.failed);
+    assert_eq!(
+        report.installed.len(),
+        1,
+        "the good package still lands: {:?}",
+        report.failed
+    );
     assert_eq!(report.installed[0].name, "base");
     assert_eq!(report.failed.len(), 1);
     let (name, err) = report.failed.remove(0);
