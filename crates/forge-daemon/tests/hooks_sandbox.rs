@@ -27,6 +27,7 @@ fn target(tmp: &Path, scripts: &[(&str, String)]) -> PathBuf {
     std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
     for applet in [
         "sh", "sleep", "echo", "touch", "setsid", "mount", "mknod", "ls", "cat", "head", "tr",
+        "grep",
     ] {
         std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
     }
@@ -46,18 +47,25 @@ struct Outcome {
 /// Runs virtual-fs then hooks for `scripts` on a fresh thread in a private
 /// mount namespace (as the pipeline does); fails the test if the phase has
 /// not returned within `deadline` (today's hang). `cancel_after` fires the
-/// job's Cancel that long after the phase starts.
+/// job's Cancel that long after the phase starts. `as_unit`: the job
+/// thread has no CAP_SETPCAP, as under the systemd unit's bounding set.
 fn run_phase(
     root: PathBuf,
     names: Vec<String>,
     limit: Duration,
     cancel_after: Option<Duration>,
     deadline: Duration,
+    as_unit: bool,
 ) -> Outcome {
     let (tx, rx) = mpsc::channel();
     let (tok_tx, tok_rx) = mpsc::channel::<CancelToken>();
     std::thread::spawn(move || {
         enter_private_mount_namespace().expect("private mount namespace");
+        if as_unit {
+            for set in [caps::CapSet::Effective, caps::CapSet::Permitted] {
+                caps::drop(None, set, caps::Capability::CAP_SETPCAP).expect("drop CAP_SETPCAP");
+            }
+        }
         let tmp = root.parent().unwrap().to_path_buf();
         let keyring = common::make_payload(&tmp);
         let image = tmp.join("unused.img");
@@ -123,6 +131,7 @@ fn a_hostile_script_is_confined_and_its_daemon_ends_with_it() {
          if [ -e /sys/block ]; then echo SYS-VISIBLE; fi\n\
          echo \"PID1: $(cat /proc/1/cmdline | tr '\\0' ' ')\"\n\
          echo \"DEV: $(ls /dev | tr '\\n' ' ')\"\n\
+         grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status\n\
          echo hostile-done\n"
     );
     let root = target(tmp.path(), &[("hostile", script)]);
@@ -132,6 +141,7 @@ fn a_hostile_script_is_confined_and_its_daemon_ends_with_it() {
         Duration::from_secs(120),
         None,
         Duration::from_secs(60),
+        true,
     );
     let log = &out.log;
     assert!(
@@ -157,6 +167,18 @@ fn a_hostile_script_is_confined_and_its_daemon_ends_with_it() {
     assert!(!log.contains("SYS-VISIBLE"), "{log}");
     assert!(!root.join("tmp/blk").exists());
     assert!(log.contains("DEV: ") && log.contains("null") && log.contains("urandom"));
+    // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID NET_BIND_SERVICE
+    // AUDIT_WRITE SETFCAP, nothing else; no_new_privs; a seccomp filter.
+    for want in [
+        "CapInh:\t0000000000000000",
+        "CapPrm:\t00000000a00004fb",
+        "CapEff:\t00000000a00004fb",
+        "CapAmb:\t0000000000000000",
+        "NoNewPrivs:\t1",
+        "Seccomp:\t2",
+    ] {
+        assert!(log.contains(want), "{want:?} missing:\n{log}");
+    }
     // Nothing the script started is left running.
     std::thread::sleep(Duration::from_millis(300));
     let left = processes_with(&tag);
@@ -187,6 +209,7 @@ fn output_is_capped_with_a_note_and_cancel_kills_the_script() {
         Duration::from_secs(120),
         Some(Duration::from_secs(4)),
         Duration::from_secs(60),
+        false,
     );
     let log = &out.log;
     assert!(
@@ -231,6 +254,7 @@ fn scripts_find_the_shell_through_a_merged_usr_link() {
         Duration::from_secs(60),
         None,
         Duration::from_secs(60),
+        false,
     );
     assert!(out.warnings.is_empty(), "{:?}\n{}", out.warnings, out.log);
     assert!(root.join("merged-ran").exists(), "{}", out.log);

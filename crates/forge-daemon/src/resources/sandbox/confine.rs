@@ -1,8 +1,8 @@
 //! Entering the sandbox (see the parent module's header for what it is and
 //! why it is built on a dedicated thread): namespaces, the new root, /dev,
 //! /sys, the capability bounding set and the seccomp program on the calling
-//! thread; /proc and the filter itself in the forked child, with raw
-//! syscalls on memory prepared before the fork.
+//! thread; /proc, the lowered capability sets and the filter itself in the
+//! forked child, with raw syscalls on memory prepared before the fork.
 
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsString};
@@ -148,14 +148,14 @@ pub fn enter(spec: &Spec, out: PipeWriter) -> Result<Child, SandboxError> {
         .stderr(out);
     // SAFETY: the closure runs in the forked child of a multi-threaded
     // process, so it may only make async-signal-safe calls: it issues
-    // mount(2), prctl(2) and seccomp(2) on memory allocated before the fork
-    // (the CStrings and the BPF program it owns), and allocates nothing
-    // (errors are raw OS errors).
+    // mount(2), capset(2) and prctl(2) on memory allocated before the fork
+    // (the CStrings and the BPF program it owns) or on its stack, and
+    // allocates nothing (errors are raw OS errors).
     unsafe {
         cmd.pre_exec(move || {
             proc_mounts.apply()?;
-            seccompiler::apply_filter(&filter)
-                .map_err(|_| std::io::Error::from_raw_os_error(libc::EPERM))
+            lower_capabilities()?;
+            install_filter(&filter)
         });
     }
     let child = cmd.spawn();
@@ -240,18 +240,95 @@ fn minimal_dev() -> Result<(), SandboxError> {
     .map_err(setup("making /dev read-only"))
 }
 
-/// Bounding set down to [`KEPT_CAPS`], inheritable and ambient sets empty,
-/// on this thread (inherited by the child; root's capabilities after exec
-/// are its bounding set). The effective set stays full until exec, so the
-/// child can still mount its /proc.
+/// Bounding set down to [`KEPT_CAPS`] and the ambient set empty, on this
+/// thread (inherited by the child). The bounding set needs CAP_SETPCAP,
+/// which the systemd unit does not grant: there it is best effort, and what
+/// confines the script is [`lower_capabilities`] in the child plus
+/// `no_new_privs` (with it, exec never gives more than the permitted set
+/// had). The effective set stays full until then, so the child can still
+/// mount its /proc.
 fn bound_capabilities() -> Result<(), SandboxError> {
-    for c in caps::runtime::thread_all_supported() {
-        if !KEPT_CAPS.contains(&c) {
-            caps::drop(None, CapSet::Bounding, c).map_err(setup("dropping a capability"))?;
+    if caps::has_cap(None, CapSet::Effective, Capability::CAP_SETPCAP).unwrap_or(false) {
+        for c in caps::runtime::thread_all_supported() {
+            if !KEPT_CAPS.contains(&c) {
+                caps::drop(None, CapSet::Bounding, c).map_err(setup("dropping a capability"))?;
+            }
         }
     }
-    caps::clear(None, CapSet::Inheritable).map_err(setup("inheritable capabilities"))?;
     caps::clear(None, CapSet::Ambient).map_err(setup("ambient capabilities"))
+}
+
+/// The capability sets as capset(2) takes them (version 3: two 32-bit words).
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const CAPS_V3: u32 = 0x2008_0522;
+
+/// Runs in the forked child: effective and permitted sets down to
+/// [`KEPT_CAPS`], inheritable empty (lowering needs no capability).
+fn lower_capabilities() -> std::io::Result<()> {
+    let mut mask = 0u64;
+    for c in KEPT_CAPS {
+        mask |= c.bitmask();
+    }
+    let word = |shift: u32| {
+        let m = (mask >> shift) as u32;
+        CapData {
+            effective: m,
+            permitted: m,
+            inheritable: 0,
+        }
+    };
+    let hdr = CapHeader {
+        version: CAPS_V3,
+        pid: 0,
+    };
+    let data = [word(0), word(32)];
+    // SAFETY: capset(2) reads a valid header and two data words from our
+    // stack.
+    if unsafe { libc::syscall(libc::SYS_capset, &hdr, data.as_ptr()) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Runs in the forked child: `no_new_privs`, then the filter, both through
+/// prctl(2) (the unit's system call filter allows prctl, not seccomp(2)).
+fn install_filter(filter: &BpfProgram) -> std::io::Result<()> {
+    #[repr(C)]
+    struct SockFprog {
+        len: libc::c_ushort,
+        filter: *const seccompiler::sock_filter,
+    }
+    let prog = SockFprog {
+        len: filter.len() as libc::c_ushort,
+        filter: filter.as_ptr(),
+    };
+    // SAFETY: plain prctl(2) calls; the kernel copies the program from
+    // `prog`, which points into `filter`, alive for the call.
+    unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+            || libc::prctl(
+                libc::PR_SET_SECCOMP,
+                libc::SECCOMP_MODE_FILTER,
+                &prog as *const SockFprog,
+            ) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 fn seccomp_program() -> Result<BpfProgram, SandboxError> {

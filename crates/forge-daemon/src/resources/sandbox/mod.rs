@@ -16,8 +16,10 @@
 //! - a minimal read-only `/dev` on a small tmpfs: null, zero, full, random,
 //!   urandom, tty and the fd links; no block device, no /dev/pts;
 //! - `/sys` as an empty read-only tmpfs;
-//! - a bounding set of [`KEPT_CAPS`] only (root's capabilities after exec
-//!   come from the bounding set), inheritable and ambient sets empty:
+//! - effective and permitted sets of [`KEPT_CAPS`] only, inheritable and
+//!   ambient sets empty, and with `no_new_privs` exec cannot give root its
+//!   capabilities back (the bounding set is cut down too where the daemon
+//!   holds CAP_SETPCAP, which the systemd unit does not grant):
 //!   no CAP_SYS_ADMIN, CAP_SYS_RAWIO, CAP_SYS_MODULE, CAP_MKNOD,
 //!   CAP_SYS_PTRACE, CAP_SYS_BOOT, CAP_SYS_CHROOT, CAP_NET_ADMIN ...;
 //! - `no_new_privs` and a seccomp filter answering EPERM to mount and the
@@ -42,9 +44,13 @@
 //! there), and the rest of the daemon keeps its own root, namespaces and
 //! capabilities. Only two things must happen in the forked child, because
 //! they depend on it being PID 1 of the new namespace or must come after
-//! that: mounting its /proc and applying the prebuilt seccomp program. Both
-//! are plain syscalls on memory prepared before the fork (no allocation, no
-//! lock: async-signal-safe, as `Command::pre_exec` requires). Re-executing
+//! that: mounting its /proc, lowering its capability sets (the mount needs
+//! CAP_SYS_ADMIN) and applying the prebuilt seccomp program. All are plain
+//! syscalls (mount, capset, prctl) on memory prepared before the fork (no
+//! allocation, no lock: async-signal-safe, as `Command::pre_exec` requires).
+//! The filter goes in through prctl(PR_SET_SECCOMP), not seccomp(2), which
+//! the unit's `SystemCallFilter=` does not allow; the unit must allow the
+//! namespaces (`RestrictNamespaces=mnt pid ipc uts net`). Re-executing
 //! the daemon binary in a hidden mode would also be safe, but the phase
 //! tests run inside the test binary, where there is no daemon to re-exec.
 //! The thread spawns no thread after `unshare(CLONE_NEWPID)` (the kernel
