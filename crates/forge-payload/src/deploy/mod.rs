@@ -1,6 +1,12 @@
 //! Deployment: extract and register verified packages into a root, in
 //! parallel, one package's failure not stopping the others. Every file
 //! operation goes through [`crate::confined::at`] (no symlink followed).
+//!
+//! Order: [`scan`] opens, hashes and lists every archive (extension records
+//! capped by [`guard`]); [`conflicts`] finds paths two packages ship;
+//! [`extract`] and [`register`] write each remaining package from its
+//! verified descriptor; [`finish`] removes what failed packages left and
+//! sets the shared directories' metadata.
 
 mod conflicts;
 mod extract;
