@@ -56,6 +56,7 @@
 //! The thread spawns no thread after `unshare(CLONE_NEWPID)` (the kernel
 //! refuses that), which is why the output reader is started by the caller.
 
+mod child;
 mod confine;
 
 use std::io::Read;
