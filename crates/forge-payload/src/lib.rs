@@ -41,7 +41,7 @@ mod sigcheck;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use deploy::{deploy, DeployEvent, DeployReport, InstalledPackage, PKM_DB_DIR};
+pub use deploy::{deploy, deploy_until, DeployEvent, DeployReport, InstalledPackage, PKM_DB_DIR};
 pub use error::{PayloadError, SigProblem, UnsafeReason};
 pub use index::{PackageEntry, MAX_INDEX_BYTES};
 pub use integrity::{FileCheck, FileStatus, IntegrityReport};

@@ -7,6 +7,11 @@
 //! payload library and reported here as one Warning: the install goes on
 //! with a partial state. Services and post-install scripts of the installed
 //! packages are handed to the services and hooks phases.
+//!
+//! Cancel is honoured within the phase: the deploy checks the job's cancel
+//! flag before each archive and between entries, rolls back the packages it
+//! stopped, and the phase then fails so the pipeline undoes the job as on
+//! any failure (the job ends Cancelled, not Failed).
 
 use std::sync::mpsc;
 
@@ -56,6 +61,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     // deploy() reports from its worker threads; the events come back to
     // this (the pipeline) thread, which owns the context.
     let (tx, rx) = mpsc::channel::<DeployEvent>();
+    let cancel = ctx.cancel.clone();
     let deployed = std::thread::scope(|s| {
         let worker = s.spawn(|| {
             let tx = std::sync::Mutex::new(tx);
@@ -64,7 +70,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
                     let _ = tx.send(ev);
                 }
             };
-            forge_payload::deploy(&payload, &report, &packages, &root, &send)
+            forge_payload::deploy_until(&payload, &report, &packages, &root, &send, cancel.flag())
         });
         for ev in rx.iter() {
             match ev {
@@ -84,6 +90,14 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     });
     let deployed =
         deployed.map_err(|_| PhaseError::new(failed.clone(), "the deploy thread panicked"))?;
+    if ctx.cancel.is_cancelled() {
+        ctx.log_line(&format!(
+            "cancelled during the deploy: {} packages were installed, {} stopped or failed",
+            deployed.installed.len(),
+            deployed.failed.len()
+        ));
+        return Err(PhaseError::new(failed, "the job was cancelled"));
+    }
     for (name, error) in &deployed.failed {
         ctx.log_line(&format!("package {name} not installed: {error}"));
         ctx.warn(trf(

@@ -33,6 +33,11 @@ impl CancelToken {
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
+    /// The flag itself, for code outside the daemon (the payload library's
+    /// deploy, the command runner) that polls it between units of work.
+    pub fn flag(&self) -> &AtomicBool {
+        &self.0
+    }
 }
 
 /// One install job's context. Created by the job runner, passed `&mut` to
@@ -153,7 +158,8 @@ impl JobContext {
         self.progress(f, description);
     }
 
-    /// Runs `cmd` for the current phase within `timeout`: the command line
+    /// Runs `cmd` for the current phase within `timeout`, killed within
+    /// about 20 ms of a Cancel: the command line
     /// and its output go to the install log; a failure becomes a
     /// [`PhaseError`] with the translated `summary` (the detail names the
     /// command and carries its stderr).
@@ -176,7 +182,7 @@ impl JobContext {
         summary: &str,
     ) -> Result<CmdOutput, PhaseError> {
         self.log_line(&format!("$ {}", command::describe(cmd)));
-        let result = command::run_with_input(cmd, stdin, timeout);
+        let result = command::run_cancellable(cmd, stdin, timeout, self.cancel.flag());
         let output = match &result {
             Ok(out) => out
                 .stdout

@@ -1,6 +1,7 @@
 //! Running external tools (sfdisk, mkfs, grub-mkimage, chroot scripts, ...)
 //! with a time limit: output captured, the whole process group killed when
-//! the limit passes or the guard is dropped early. Arguments are logged, so
+//! the limit passes, when the job's cancel flag is raised (checked every
+//! 20 ms) or when the guard is dropped early. Arguments are logged, so
 //! a secret must never be an argument: feed it through `stdin` instead, which
 //! is never logged. (A phase runs a tool through `JobContext::run_logged`,
 //! which logs the command line and output; this module knows no job.)
@@ -9,6 +10,7 @@ use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,6 +37,8 @@ pub enum CmdError {
         secs: u64,
         output: String,
     },
+    #[error("{cmd}: cancelled (killed)")]
+    Cancelled { cmd: String, output: String },
     #[error("{cmd}: exited with {status}: {stderr}")]
     Failed {
         cmd: String,
@@ -49,7 +53,7 @@ impl CmdError {
     pub fn output(&self) -> String {
         match self {
             CmdError::Spawn { .. } => String::new(),
-            CmdError::Timeout { output, .. } => output.clone(),
+            CmdError::Timeout { output, .. } | CmdError::Cancelled { output, .. } => output.clone(),
             CmdError::Failed { stdout, stderr, .. } => format!("{stdout}{stderr}"),
         }
     }
@@ -118,6 +122,17 @@ pub fn run_with_input(
     stdin: Option<&[u8]>,
     timeout: Duration,
 ) -> Result<CmdOutput, CmdError> {
+    run_cancellable(cmd, stdin, timeout, &AtomicBool::new(false))
+}
+
+/// As [`run_with_input`], also killing the tool's whole process group
+/// within about 20 ms of `cancel` being raised ([`CmdError::Cancelled`]).
+pub fn run_cancellable(
+    cmd: &mut Command,
+    stdin: Option<&[u8]>,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<CmdOutput, CmdError> {
     let line = describe(cmd);
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
@@ -145,6 +160,7 @@ pub fn run_with_input(
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
             Ok(None) if start.elapsed() >= timeout => break None,
+            Ok(None) if cancel.load(Ordering::SeqCst) => break None,
             Ok(None) => thread::sleep(Duration::from_millis(20)),
             Err(_) => break None,
         }
@@ -156,6 +172,9 @@ pub fn run_with_input(
             out.join().unwrap_or_default(),
             err.join().unwrap_or_default()
         );
+        if cancel.load(Ordering::SeqCst) {
+            return Err(CmdError::Cancelled { cmd: line, output });
+        }
         return Err(CmdError::Timeout {
             cmd: line,
             secs: timeout.as_secs(),
@@ -239,6 +258,41 @@ mod tests {
         .unwrap_err();
         assert!(matches!(e, CmdError::Timeout { .. }), "{e}");
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn cancel_kills_the_tool_and_its_group_within_a_second() {
+        let cancel = std::sync::Arc::new(AtomicBool::new(false));
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("survivor");
+        let flag = cancel.clone();
+        let raiser = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            flag.store(true, Ordering::SeqCst);
+        });
+        let start = Instant::now();
+        // A slow "grub-install": a child in the same group that would write
+        // the marker later, and the tool itself sleeping for a minute.
+        let script = format!("(sleep 2; touch {}) & sleep 60", marker.display());
+        let e = run_cancellable(
+            Command::new("sh").args(["-c", &script]),
+            None,
+            Duration::from_secs(120),
+            &cancel,
+        )
+        .unwrap_err();
+        raiser.join().unwrap();
+        assert!(matches!(e, CmdError::Cancelled { .. }), "{e}");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        thread::sleep(Duration::from_millis(2500));
+        assert!(
+            !marker.exists(),
+            "a process of the cancelled tool's group survived"
+        );
     }
 
     #[test]

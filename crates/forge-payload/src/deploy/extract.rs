@@ -379,6 +379,7 @@ pub fn extract(
     archive: &Path,
     entry: &PackageEntry,
     tree: &mut Tree,
+    cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<Extracted, PayloadError> {
     let file: &File = &scanned.file;
     rewind(file).map_err(|e| PayloadError::io(archive, e))?;
@@ -404,6 +405,9 @@ pub fn extract(
     let mut run = || -> Result<(), PayloadError> {
         let entries = ar.entries().map_err(|e| corrupt(e.to_string()))?;
         for ent in entries {
+            if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(super::cancelled(archive));
+            }
             let mut ent = ent.map_err(|e| corrupt(e.to_string()))?;
             st.entry(&mut ent)?;
         }

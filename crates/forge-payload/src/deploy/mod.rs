@@ -7,6 +7,11 @@
 //! [`extract`] and [`register`] write each remaining package from its
 //! verified descriptor; [`finish`] removes what failed packages left and
 //! sets the shared directories' metadata.
+//!
+//! [`deploy_until`] stops early when its cancel flag is raised: it is
+//! checked before each archive is scanned or extracted and between the
+//! entries of an archive; a package stopped that way is rolled back like
+//! any failed one (error [`cancelled`]).
 
 mod conflicts;
 mod extract;
@@ -18,7 +23,7 @@ mod tree;
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -74,6 +79,14 @@ impl DeployReport {
     }
 }
 
+/// The error of a package the deploy did not finish because it was cancelled.
+pub fn cancelled(archive: &Path) -> PayloadError {
+    PayloadError::io(
+        archive,
+        std::io::Error::new(std::io::ErrorKind::Interrupted, "deploy cancelled"),
+    )
+}
+
 /// One package's result and the directories it created (removed if it failed).
 type PackageOutcome = (Result<InstalledPackage, PayloadError>, Vec<tree::Created>);
 
@@ -116,21 +129,23 @@ fn deploy_one(
     root: &OwnedFd,
     root_path: &Path,
     created_dirs: &mut Vec<tree::Created>,
+    cancel: &AtomicBool,
 ) -> Result<InstalledPackage, PayloadError> {
     let root_fd = root
         .try_clone()
         .map_err(|e| PayloadError::io(root_path, e))?;
     let mut tree = tree::Tree::new(root_fd);
-    let result = extract::extract(&ready.scanned, &ready.archive, pkg, &mut tree).and_then(|ex| {
-        let script = register::register(&mut tree, pkg, &ready.expected, &ex)?;
-        Ok(InstalledPackage {
-            name: pkg.name.clone(),
-            version: pkg.version.clone(),
-            files: ex.records.len(),
-            install_script: script,
-            services: pkg.services.clone(),
-        })
-    });
+    let result =
+        extract::extract(&ready.scanned, &ready.archive, pkg, &mut tree, cancel).and_then(|ex| {
+            let script = register::register(&mut tree, pkg, &ready.expected, &ex)?;
+            Ok(InstalledPackage {
+                name: pkg.name.clone(),
+                version: pkg.version.clone(),
+                files: ex.records.len(),
+                install_script: script,
+                services: pkg.services.clone(),
+            })
+        });
     if result.is_err() {
         created_dirs.append(&mut tree.created_dirs);
     }
@@ -158,6 +173,28 @@ pub fn deploy(
     root: &Path,
     on_event: &(dyn Fn(DeployEvent) + Sync),
 ) -> DeployReport {
+    deploy_until(
+        payload,
+        report,
+        packages,
+        root,
+        on_event,
+        &AtomicBool::new(false),
+    )
+}
+
+/// As [`deploy`], stopping early once `cancel` is raised: packages not yet
+/// started fail with [`cancelled`], the ones being extracted stop at their
+/// next entry and are rolled back as any failed package.
+pub fn deploy_until(
+    payload: &Payload,
+    report: &IntegrityReport,
+    packages: &[PackageEntry],
+    root: &Path,
+    on_event: &(dyn Fn(DeployEvent) + Sync),
+    cancel: &AtomicBool,
+) -> DeployReport {
+    let stopped = || cancel.load(Ordering::SeqCst);
     let root_fd = match at::open_root(root) {
         Ok(fd) => fd,
         Err(e) => {
@@ -180,7 +217,12 @@ pub fn deploy(
     let mut prepared: Vec<Result<Ready, PayloadError>> = packages
         .par_iter()
         .with_max_len(1)
-        .map(|pkg| prepare(payload, report, pkg))
+        .map(|pkg| {
+            if stopped() {
+                return Err(cancelled(&payload.dir().join(&pkg.file)));
+            }
+            prepare(payload, report, pkg)
+        })
         .collect();
     let listings: Vec<Option<(&Path, &[scan::Listed])>> = prepared
         .iter()
@@ -211,11 +253,12 @@ pub fn deploy(
         .map(|((pkg, ready), error)| {
             let mut dirs = Vec::new();
             let r = match (ready, error) {
+                (Some(ready), _) if stopped() => Err(cancelled(&ready.archive)),
                 (Some(ready), _) => {
                     on_event(DeployEvent::Started {
                         name: pkg.name.clone(),
                     });
-                    deploy_one(ready, pkg, &root_fd, root, &mut dirs)
+                    deploy_one(ready, pkg, &root_fd, root, &mut dirs, cancel)
                 }
                 (None, Some(e)) => Err(e),
                 (None, None) => Err(PayloadError::NotVerified {
