@@ -1,5 +1,8 @@
-//! Phase `partition`: attach an image file to a loop device when the target
-//! is one, wipe old signatures, write a GPT (EFI: 512 MiB ESP + root; BIOS:
+//! Phase `partition`: check that the target is still what validate held
+//! (same device and serial, or the same image inode, also behind the loop
+//! device), attach an image file to a loop device when the target is one,
+//! give up the exclusive open (mkfs and mount need the partitions), wipe
+//! old signatures, write a GPT (EFI: 512 MiB ESP + root; BIOS:
 //! 1 MiB BIOS boot partition + root), wait for the partition nodes, format
 //! (root with the plan's file system, the ESP FAT32), and record partition
 //! nodes and UUIDs for the later phases.
@@ -12,6 +15,7 @@ use forge_proto::i18n::{tr, trf};
 use forge_proto::{layout, BootMode, Filesystem};
 
 use crate::pipeline::{JobContext, PhaseError};
+use crate::resources::claim::{ClaimError, TargetClaim};
 use crate::resources::command;
 use crate::resources::loopdev::{self, LoopDevice};
 
@@ -66,6 +70,34 @@ fn uuid_of(ctx: &mut JobContext, dev: &Path) -> Result<String, PhaseError> {
         ));
     }
     Ok(uuid)
+}
+
+/// The target changed since validate: refused before any write.
+fn swapped(target: &Path, detail: String) -> PhaseError {
+    PhaseError::new(
+        trf(
+            "{disk} is no longer the disk that was checked; nothing was written to it.",
+            &[("disk", &target.display().to_string())],
+        ),
+        detail,
+    )
+}
+
+/// A claim when validate recorded none (phase tests that set the state by
+/// hand): taken here, checked at once.
+fn claim_now(target: &Path, is_image: bool) -> Result<TargetClaim, PhaseError> {
+    let r = if is_image {
+        TargetClaim::image(target)
+    } else {
+        TargetClaim::disk(target)
+    };
+    r.map_err(|e| {
+        let detail = match e {
+            ClaimError::Busy => format!("{}: open(O_EXCL): device busy", target.display()),
+            ClaimError::Other(d) => d,
+        };
+        PhaseError::new(tr("Could not partition the disk"), detail)
+    })
 }
 
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
@@ -125,6 +157,13 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         ));
     }
 
+    // Just before the first write: the target must still be what validate
+    // checked and held (a disk swapped meanwhile is not written).
+    let mut claim = match ctx.state.target_claim.take() {
+        Some(c) => c,
+        None => claim_now(&target, is_image)?,
+    };
+    claim.recheck().map_err(|d| swapped(&target, d))?;
     let disk = if is_image {
         ctx.log_line(&format!(
             "$ losetup --find --show --partscan {}",
@@ -139,10 +178,17 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         let path = dev.device().to_path_buf();
         ctx.log_line(&format!("  {}", path.display()));
         ctx.hold(&format!("loop device {}", path.display()), dev);
+        claim
+            .check_loop_backing(&path)
+            .map_err(|d| swapped(&target, d))?;
         path
     } else {
         target.clone()
     };
+    // mkfs and mount claim the partitions, which the kernel refuses while
+    // the whole disk is held exclusively; the claim keeps the identity.
+    claim.release_exclusive();
+    ctx.state.target_claim = Some(claim);
     ctx.state.disk_device = Some(disk.clone());
     ctx.progress(0.1, &tr("Partitioning the disk"));
 

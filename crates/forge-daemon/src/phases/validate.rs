@@ -1,23 +1,26 @@
 //! Phase `validate`: the daemon's deep checks of the plan and the target,
 //! run for real also in a dry run. The plan and `install_io` are checked
 //! again (the daemon is the authority); then the target: it must pass the
-//! daemon's target policy, must not be mounted, used as swap, held by
-//! another device (LVM, RAID) or attached to a loop device, must not be the
-//! disk holding `/` or the live medium, and must hold at least the
+//! daemon's target policy (a whole disk: no partition, device-mapper, md,
+//! zram, loop or read-only device; [`blockdev::kind_refusal`]), must not be
+//! the disk holding `/` or the live medium, must not be in use
+//! ([`blockdev::busy`], the verdict `ListDisks` shows too) and is then held
+//! ([`TargetClaim`]: `O_EXCL` for a disk) until the job ends; an image file
+//! must not be attached to a loop device. It must hold at least the
 //! partitions FORGE makes ([`forge_proto::layout`]). Boot mode `auto` is
 //! resolved here; the boot mode, file system, target and its size go into
 //! the job state for the later phases. Signatures are verify's: once verify
 //! knows the packages' installed size, it checks the disk again with
 //! [`check_fits`].
 
-use std::collections::HashSet;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use forge_proto::i18n::{tr, trf};
 use forge_proto::layout::{self, MIB};
 
 use crate::pipeline::{JobContext, PhaseError};
+use crate::resources::blockdev::{self, Busy, Refused};
+use crate::resources::claim::{ClaimError, TargetClaim};
 use crate::target::{self, Target, TargetKind};
 
 fn problem(summary: String, detail: impl Into<String>) -> PhaseError {
@@ -34,8 +37,8 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         target.kind
     ));
     ctx.progress(0.2, &tr("Checking the target disk"));
-    check_not_in_use(&target)?;
-    check_not_live_medium(&target)?;
+    let claim = check_and_claim(&target)?;
+    ctx.log_line(&format!("holding {} until cleanup", target.path.display()));
 
     let boot = layout::resolve_boot_mode(ctx.plan.boot_mode());
     let fs = ctx.plan.filesystem_kind().unwrap_or_default();
@@ -56,6 +59,7 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         )
     })?;
     ctx.state.target_path = Some(target.path);
+    ctx.state.target_claim = Some(claim);
     ctx.state.target_size = Some(size);
     // What the partition phase needs alone; verify checks again with the
     // packages' installed size from the signed index.
@@ -79,93 +83,67 @@ fn recheck_plan(ctx: &mut JobContext) -> Result<(), PhaseError> {
     ))
 }
 
-/// `(major, minor)` of a block device node.
-fn dev_of(path: &Path) -> Option<(u64, u64)> {
-    let rdev = std::fs::metadata(path).ok()?.rdev();
-    Some((libc::major(rdev) as u64, libc::minor(rdev) as u64))
+fn busy_problem(disk: &str, busy: Busy) -> PhaseError {
+    match busy {
+        Busy::Mounted { member, mountpoint } => problem(
+            trf(
+                "{disk} is in use: it is mounted at {mountpoint}. Unmount it first.",
+                &[("disk", disk), ("mountpoint", &mountpoint)],
+            ),
+            format!("{member} mounted at {mountpoint}"),
+        ),
+        Busy::Swap { member } => problem(
+            trf("{disk} is in use as swap space.", &[("disk", disk)]),
+            format!("swap on {member}"),
+        ),
+        Busy::Held { member, holders } => problem(
+            trf(
+                "{disk} is in use: {member} belongs to {holders} (LVM, RAID or device-mapper).",
+                &[("disk", disk), ("member", &member), ("holders", &holders)],
+            ),
+            format!("{member} has holders {holders}"),
+        ),
+        Busy::Btrfs { member, uuid } => problem(
+            trf(
+                "{disk} is in use: {member} belongs to a mounted btrfs file system.",
+                &[("disk", disk), ("member", &member)],
+            ),
+            format!("{member} is a device of mounted btrfs {uuid}"),
+        ),
+    }
 }
 
-fn parse_dev(s: &str) -> Option<(u64, u64)> {
-    let (a, b) = s.trim().split_once(':')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
-
-/// The sysfs directory of a block device.
-fn sysfs_dir(dev: (u64, u64)) -> Option<PathBuf> {
-    std::fs::canonicalize(format!("/sys/dev/block/{}:{}", dev.0, dev.1)).ok()
-}
-
-/// The whole disk a device belongs to (itself when it is not a partition).
-fn whole_disk(dev: (u64, u64)) -> (u64, u64) {
-    let Some(dir) = sysfs_dir(dev) else {
-        return dev;
+fn kind_problem(disk: &str, kind: Refused) -> PhaseError {
+    let reason = match kind {
+        Refused::Partition => tr("it is a partition; choose the whole disk"),
+        Refused::DeviceMapper => tr("it is a device-mapper device (LVM, encryption)"),
+        Refused::Raid => tr("it is a software RAID (md) device"),
+        Refused::Zram => tr("it is a compressed RAM disk (zram)"),
+        Refused::Loop => tr("it is a loop device; install to the image file instead"),
+        Refused::ReadOnly => tr("it is read-only"),
     };
-    if dir.join("partition").exists() {
-        if let Some(parent) = dir.parent() {
-            if let Ok(s) = std::fs::read_to_string(parent.join("dev")) {
-                if let Some(d) = parse_dev(&s) {
-                    return d;
-                }
-            }
-        }
-    }
-    dev
+    problem(
+        trf(
+            "{disk} cannot be installed to: {reason}.",
+            &[("disk", disk), ("reason", &reason)],
+        ),
+        format!("{disk}: target policy refuses {kind:?}"),
+    )
 }
 
-/// The disk and each of its partitions, with their names.
-fn disk_and_partitions(dev: (u64, u64)) -> Vec<((u64, u64), String)> {
-    let mut out = vec![(dev, format!("{}:{}", dev.0, dev.1))];
-    let Some(dir) = sysfs_dir(dev) else {
-        return out;
-    };
-    if let Some(name) = dir.file_name() {
-        out[0].1 = name.to_string_lossy().into_owned();
-    }
-    if let Ok(rd) = std::fs::read_dir(&dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.join("partition").exists() {
-                if let Some(d) = std::fs::read_to_string(p.join("dev"))
-                    .ok()
-                    .and_then(|s| parse_dev(&s))
-                {
-                    out.push((d, e.file_name().to_string_lossy().into_owned()));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// (device numbers, mount point, source) of every mount of this namespace.
-fn mounts() -> Vec<((u64, u64), String, String)> {
-    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    text.lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            let dev = parse_dev(f.get(2)?)?;
-            let mountpoint = f.get(4)?.to_string();
-            let sep = f.iter().position(|x| *x == "-")?;
-            let source = f.get(sep + 2).unwrap_or(&"").to_string();
-            Some((dev, mountpoint, source))
-        })
-        .collect()
-}
-
-/// Device numbers behind a mount's source path, when it is a device node.
-fn source_dev(source: &str) -> Option<(u64, u64)> {
-    if !source.starts_with('/') {
-        return None;
-    }
-    let m = std::fs::metadata(source).ok()?;
-    use std::os::unix::fs::FileTypeExt;
-    m.file_type()
-        .is_block_device()
-        .then(|| (libc::major(m.rdev()) as u64, libc::minor(m.rdev()) as u64))
-}
-
-fn check_not_in_use(target: &Target) -> Result<(), PhaseError> {
+/// The target policy and usage checks, then the claim held until cleanup.
+fn check_and_claim(target: &Target) -> Result<TargetClaim, PhaseError> {
     let disk = target.path.display().to_string();
+    let claim_failed = |e: ClaimError| match e {
+        ClaimError::Busy => problem(
+            trf(
+                "{disk} is in use by another program (mounted, RAID, LVM or ZFS member).",
+                &[("disk", &disk)],
+            ),
+            format!("{disk}: open(O_EXCL): device busy"),
+        ),
+        ClaimError::Other(d) => problem(trf("{disk} cannot be examined.", &[("disk", &disk)]), d),
+    };
     match target.kind {
         TargetKind::ImageFile => {
             if let Some(loopdev) = loop_backing(&target.path) {
@@ -177,55 +155,23 @@ fn check_not_in_use(target: &Target) -> Result<(), PhaseError> {
                     format!("{disk} is the backing file of {loopdev}"),
                 ));
             }
-            Ok(())
+            TargetClaim::image(&target.path).map_err(claim_failed)
         }
         TargetKind::BlockDevice => {
-            let dev = dev_of(&target.path).ok_or_else(|| {
+            let dev = blockdev::dev_of(&target.path).ok_or_else(|| {
                 problem(
                     trf("{disk} cannot be examined.", &[("disk", &disk)]),
                     "stat failed",
                 )
             })?;
-            let members = disk_and_partitions(dev);
-            let devs: HashSet<(u64, u64)> = members.iter().map(|(d, _)| *d).collect();
-            for (mdev, mountpoint, source) in mounts() {
-                if devs.contains(&mdev) || source_dev(&source).is_some_and(|d| devs.contains(&d)) {
-                    return Err(problem(
-                        trf(
-                            "{disk} is in use: it is mounted at {mountpoint}. Unmount it first.",
-                            &[("disk", &disk), ("mountpoint", &mountpoint)],
-                        ),
-                        format!("{source} mounted at {mountpoint}"),
-                    ));
-                }
+            if let Some(kind) = blockdev::kind_refusal(dev) {
+                return Err(kind_problem(&disk, kind));
             }
-            let swaps = std::fs::read_to_string("/proc/swaps").unwrap_or_default();
-            for line in swaps.lines().skip(1) {
-                let src = line.split_whitespace().next().unwrap_or_default();
-                if source_dev(src).is_some_and(|d| devs.contains(&d)) {
-                    return Err(problem(
-                        trf("{disk} is in use as swap space.", &[("disk", &disk)]),
-                        format!("swap on {src}"),
-                    ));
-                }
+            check_not_live_medium(target)?;
+            if let Some(b) = blockdev::busy(dev) {
+                return Err(busy_problem(&disk, b));
             }
-            for (d, name) in &members {
-                if let Some(dir) = sysfs_dir(*d) {
-                    let held = std::fs::read_dir(dir.join("holders"))
-                        .map(|mut r| r.next().is_some())
-                        .unwrap_or(false);
-                    if held {
-                        return Err(problem(
-                            trf(
-                                "{disk} is in use by another device (for example LVM or RAID).",
-                                &[("disk", &disk)],
-                            ),
-                            format!("{name} has holders"),
-                        ));
-                    }
-                }
-            }
-            Ok(())
+            TargetClaim::disk(&target.path).map_err(claim_failed)
         }
     }
 }
@@ -249,19 +195,20 @@ fn loop_backing(file: &Path) -> Option<String> {
 }
 
 fn check_not_live_medium(target: &Target) -> Result<(), PhaseError> {
-    if target.kind != TargetKind::BlockDevice {
-        return Ok(());
-    }
-    let Some(dev) = dev_of(&target.path) else {
+    let Some(dev) = blockdev::dev_of(&target.path) else {
         return Ok(());
     };
-    let disk = whole_disk(dev);
-    for (mdev, mountpoint, source) in mounts() {
+    let disk = blockdev::whole_disk(dev);
+    for (mdev, mountpoint, source) in blockdev::mounts() {
         if mountpoint != "/" && mountpoint != "/run/live/medium" {
             continue;
         }
-        let holders = [Some(mdev), source_dev(&source)];
-        if holders.iter().flatten().any(|d| whole_disk(*d) == disk) {
+        let holders = [Some(mdev), blockdev::source_dev(&source)];
+        if holders
+            .iter()
+            .flatten()
+            .any(|d| blockdev::whole_disk(*d) == disk)
+        {
             return Err(problem(
                 trf(
                     "{disk} holds the running system and cannot be installed to.",
@@ -303,6 +250,8 @@ fn mib(b: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::blockdev::{mounts, source_dev};
+    use std::path::PathBuf;
 
     #[test]
     fn the_root_disk_is_in_use() {
@@ -328,7 +277,7 @@ mod tests {
             path: std::fs::canonicalize(&node).unwrap(),
             kind: TargetKind::BlockDevice,
         };
-        assert!(check_not_in_use(&t).is_err());
+        assert!(check_and_claim(&t).is_err());
         assert!(check_not_live_medium(&t).is_err());
     }
 }

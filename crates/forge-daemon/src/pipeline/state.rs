@@ -22,6 +22,9 @@ pub struct InstallState {
     pub filesystem: Option<Filesystem>,
     /// validate: the block device or image file the install goes to.
     pub target_path: Option<PathBuf>,
+    /// validate: the target, held (`O_EXCL` for a disk) until the job's
+    /// state is dropped; partition checks it is still the same device.
+    pub target_claim: Option<crate::resources::claim::TargetClaim>,
     /// validate: the target's size in bytes (verify checks the packages fit).
     pub target_size: Option<u64>,
     /// verify: the payload whose signatures held, the packages of the

@@ -4,6 +4,8 @@
 //! target without leaving it is `forge_payload::confined`, shared with the
 //! payload's extraction. Nothing here knows the pipeline or a job.
 
+pub mod blockdev;
+pub mod claim;
 pub mod command;
 pub mod esp;
 pub mod loopdev;

@@ -1,9 +1,13 @@
 //! `ListDisks`: the disks an install could go to, from `lsblk`, plus (only
 //! when the daemon configuration allows image targets) the image files in
-//! `image_dir`. A disk is `in_use` when it or one of its partitions is
-//! mounted or used as swap, which also covers the disk holding the live
-//! system. The record and its `a{sv}` form are `forge_proto::wire::DiskInfo`.
+//! `image_dir`. A disk is `in_use` when lsblk shows it or a partition
+//! mounted, or when [`blockdev::busy`] says so (mounted, swap, held by LVM,
+//! md or device-mapper, member of a mounted btrfs): the verdict the validate
+//! phase refuses a target on. Devices the target policy never accepts
+//! (zram, loop, ...; [`blockdev::kind_refusal`]) are not listed. The record
+//! and its `a{sv}` form are `forge_proto::wire::DiskInfo`.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -11,7 +15,7 @@ use forge_proto::wire::DiskInfo;
 use serde::Deserialize;
 
 use crate::config::DaemonConfig;
-use crate::resources::command;
+use crate::resources::{blockdev, command};
 
 /// Longest `lsblk` may take.
 const LSBLK_TIMEOUT: Duration = Duration::from_secs(20);
@@ -78,6 +82,13 @@ pub fn list(config: &DaemonConfig) -> Result<Vec<DiskInfo>, String> {
     )
     .map_err(|e| e.to_string())?;
     let mut disks = parse_lsblk(&out.stdout).map_err(|e| format!("parsing lsblk output: {e}"))?;
+    disks.retain_mut(|d| match blockdev::dev_of(Path::new(&d.device)) {
+        Some(dev) => {
+            d.in_use |= blockdev::busy(dev).is_some();
+            blockdev::kind_refusal(dev).is_none_or(|k| k == blockdev::Refused::ReadOnly)
+        }
+        None => true,
+    });
     if config.allow_image_targets {
         disks.extend(image_files(config));
     }
