@@ -1,5 +1,6 @@
 //! The integrity dialog: the phrase entry refuses every paste route and
-//! accepts typed input (AT-SPI's PasteText: tests/gui/walk.py).
+//! accepts typed input, from keys or one-character input-method commits
+//! (AT-SPI's PasteText: tests/gui/walk.py).
 
 use crate::common::*;
 
@@ -168,6 +169,80 @@ pub fn t_integrity_x11_routes() -> Result<(), Failed> {
         *got.borrow() == PHRASE,
         "override not emitted with the phrase",
     )?;
+    d.close();
+    Ok(())
+}
+
+/// Input methods (on-screen keyboards): a one-character commit on the
+/// text's IM context is typing and gets in; a multi-character commit is
+/// paste-like and is refused.
+pub fn t_integrity_im_commit() -> Result<(), Failed> {
+    let d = IntegrityDialog::new_standalone(&mismatches(), PHRASE);
+    d.present();
+    pump(300);
+    let entry = d.entry();
+    entry.grab_focus();
+    pump(50);
+    let text = entry
+        .delegate()
+        .and_downcast::<gtk::Text>()
+        .ok_or("no GtkText")?;
+    // GtkText filters its keys through this context and inserts its commits.
+    let controllers = text.observe_controllers();
+    let im = (0..controllers.n_items())
+        .filter_map(|i| {
+            controllers
+                .item(i)
+                .and_downcast::<gtk::EventControllerKey>()
+        })
+        .find_map(|k| k.im_context())
+        .ok_or("GtkText has no IM context")?;
+    let n = d.refused_count();
+    im.emit_by_name::<()>("commit", &[&"I"]);
+    pump(50);
+    check(
+        entry.text() == "I",
+        format!("one-character IM commit refused: {:?}", entry.text()),
+    )?;
+    check(
+        d.refused_count() == n,
+        "one-character IM commit counted as paste",
+    )?;
+    // A whole word at once (word suggestion, an IM's paste): refused.
+    im.emit_by_name::<()>("commit", &[&" understand"]);
+    pump(50);
+    check(
+        entry.text() == "I",
+        format!("multi-character IM commit got in: {:?}", entry.text()),
+    )?;
+    check(
+        d.refused_count() > n,
+        "multi-character IM commit not refused",
+    )?;
+    // The rest of the phrase, one character per commit, as an on-screen
+    // keyboard sends it: the override becomes possible.
+    for c in PHRASE.chars().skip(1) {
+        im.emit_by_name::<()>("commit", &[&c.to_string()]);
+    }
+    pump(100);
+    check(
+        entry.text() == PHRASE,
+        format!("typed through the IM: {:?}", entry.text()),
+    )?;
+    check(
+        d.continue_button().is_sensitive(),
+        "Continue not enabled after IM typing",
+    )?;
+    // A single character outside a commit is still refused.
+    let n = d.refused_count();
+    let mut pos = -1;
+    text.insert_text("x", &mut pos);
+    pump(50);
+    check(
+        entry.text() == PHRASE,
+        "insert_text of one character got in",
+    )?;
+    check(d.refused_count() > n, "insert_text not refused")?;
     d.close();
     Ok(())
 }

@@ -80,6 +80,10 @@ fn main() {
             "integrity_keyboard_middle_click_typing",
             integrity::t_integrity_x11_routes,
         ),
+        gui(
+            "integrity_im_commit_one_char_only",
+            integrity::t_integrity_im_commit,
+        ),
         gui("integrity_screenshot", integrity::t_integrity_screenshot),
         gui("window_navigation", window::t_window_navigation),
         Trial::test("pot_current", pot::t_pot_current),

@@ -11,11 +11,18 @@
 //!   bypass the signal and call `gtk_editable_insert_text` directly. So
 //!   every `insert-text` is checked against key events: a capture-phase key
 //!   controller records the character of the key being pressed (no Ctrl or
-//!   Alt), and an insertion is allowed only if it is exactly that character
-//!   during that key press. Anything else is stopped.
+//!   Alt), and an insertion is allowed if it is exactly that character
+//!   during that key press;
+//! - input methods (on-screen keyboards, ibus, compose): an insertion made
+//!   while the text's IM context is emitting `commit` is allowed when the
+//!   commit is a single character — that is typing, one key of the
+//!   on-screen keyboard at a time. A commit of several characters (a word
+//!   suggestion, an IM's own paste) is paste-like and refused. The guard
+//!   tells a commit from other inserts by the IM context's current signal
+//!   emission (`g_signal_get_invocation_hint`), since GtkText's own commit
+//!   handler, which does the insert, runs before any handler we connect.
 //!
-//! A compose or dead-key sequence whose result differs from its last key is
-//! refused too; the phrase is plain ASCII, so that costs nothing here.
+//! Anything else is stopped.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -31,6 +38,43 @@ type RefusedHook = Rc<RefCell<Option<Box<dyn Fn()>>>>;
 pub struct PasteGuard {
     refused: Rc<Cell<u32>>,
     on_refused: RefusedHook,
+}
+
+/// The IM context GtkText filters its key presses through (set on its own
+/// key controller; GTK 4.8 has no `gtk_text_get_im_context`).
+fn im_context_of(text: &gtk::Text) -> Option<gtk::IMContext> {
+    let controllers = text.observe_controllers();
+    (0..controllers.n_items())
+        .filter_map(|i| {
+            controllers
+                .item(i)
+                .and_downcast::<gtk::EventControllerKey>()
+        })
+        .find_map(|k| k.im_context())
+}
+
+/// Whether `im`'s innermost signal emission right now is `commit`.
+fn in_commit(im: &gtk::IMContext) -> bool {
+    use gtk::glib::translate::{IntoGlib, ToGlibPtr};
+    let Some(commit) = glib::subclass::SignalId::lookup("commit", gtk::IMContext::static_type())
+    else {
+        return false;
+    };
+    let ptr: *mut glib::gobject_ffi::GObject = im.upcast_ref::<glib::Object>().to_glib_none().0;
+    // SAFETY: `ptr` is a live GObject borrowed from `im` for this call; the
+    // returned hint (or NULL) belongs to the running emission and is only
+    // read before this function returns, while that emission is still on
+    // the stack.
+    unsafe {
+        let hint = glib::gobject_ffi::g_signal_get_invocation_hint(ptr.cast());
+        !hint.is_null() && (*hint).signal_id == commit.into_glib()
+    }
+}
+
+/// Exactly one printable character (what one key of a keyboard commits).
+fn is_one_char(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!((chars.next(), chars.next()), (Some(c), None) if !c.is_control())
 }
 
 impl PasteGuard {
@@ -103,9 +147,14 @@ impl PasteGuard {
         text.add_controller(keys);
         let g = guard.clone();
         let p = pending;
+        let im = im_context_of(&text);
+        if im.is_none() {
+            tracing::warn!("GtkText without an IM context: input-method commits are refused");
+        }
         text.connect_insert_text(move |t, new, _pos| {
             let typed = p.borrow_mut().take();
-            if typed.as_deref() != Some(new) {
+            let im_typed = im.as_ref().is_some_and(in_commit) && is_one_char(new);
+            if typed.as_deref() != Some(new) && !im_typed {
                 t.stop_signal_emission_by_name("insert-text");
                 g.refuse();
             }
