@@ -153,7 +153,8 @@ DAEMONCONF
     has_forge_name org.intergenos.Forge1 || { echo "forge-daemon did not start: $(tail -n 5 "$fdir/daemon.log")" >"$work/forge.why"; return 1; }
     printf '%s\n' "$BENCH_PASSWORD" >"$fdir/root.pw"
     printf '%s\n' "$BENCH_PASSWORD" >"$fdir/user.pw"
-    chmod 600 "$fdir/root.pw" "$fdir/user.pw"
+    printf '%s\n' "Mok-$BENCH_PASSWORD" >"$fdir/sb.pw"
+    chmod 600 "$fdir/root.pw" "$fdir/user.pw" "$fdir/sb.pw"
     touch "$fdir/ready"
 }
 
@@ -179,7 +180,8 @@ PLAN
     drop_caches
     t0=$(now)
     if ! "$bin_dir/forgectl" install "$fdir/plan.yaml" --disk "$fdir/images/disk.img" \
-        --root-password-file "$fdir/root.pw" --user-password-file "$fdir/user.pw" >"$fdir/install.log" 2>&1; then
+        --root-password-file "$fdir/root.pw" --user-password-file "$fdir/user.pw" \
+        --secure-boot-password-file "$fdir/sb.pw" >"$fdir/install.log" 2>&1; then
         echo "forgectl install ($mode) failed: $(tail -n 5 "$fdir/install.log")" >"$work/forge.why"
         return 0
     fi

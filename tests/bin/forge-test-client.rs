@@ -102,6 +102,7 @@ fn install_io(file: &str) -> InstallIo {
         disk: io["disk"].as_str().unwrap_or_default().to_string(),
         root_password: Secret::new(io["root_password"].as_str().unwrap_or_default()),
         user_password: Secret::new(io["user_password"].as_str().unwrap_or_default()),
+        secure_boot_password: Secret::new(io["secure_boot_password"].as_str().unwrap_or_default()),
         dry_run: io["dry_run"].as_bool().unwrap_or(false),
     }
 }

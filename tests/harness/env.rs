@@ -21,6 +21,10 @@ use crate::daemon::{Daemon, DaemonOptions};
 use crate::polkit::{Polkit, TEST_RULES};
 use crate::users::TestUser;
 
+/// The Secure Boot (MokManager) password of every install the harness
+/// starts; tests search for it afterwards: it must never leak.
+pub const SECURE_BOOT_PW: &str = "Sbpw-5e2d-LEAKCHECK";
+
 /// Why the D-Bus suites cannot run here, if they cannot.
 pub fn skip_reason() -> Option<String> {
     // SAFETY: geteuid has no preconditions.
@@ -54,7 +58,9 @@ impl ForgeEnv {
     /// Runs `forgectl install` as `user`: `plan` (YAML text) and the two
     /// passwords go into files readable by the test user, then
     /// `forgectl install PLAN --disk DISK --root-password-file ..
-    /// --user-password-file .. EXTRA...` with stdin closed.
+    /// --user-password-file .. --secure-boot-password-file .. EXTRA...`
+    /// with stdin closed; the Secure Boot password is always
+    /// [`SECURE_BOOT_PW`] (EFI installs need one).
     pub fn forgectl_install(
         &self,
         user: &TestUser,
@@ -75,6 +81,7 @@ impl ForgeEnv {
         let plan = write("plan.yaml", plan)?;
         let rp = write("root.pw", passwords.0)?;
         let up = write("user.pw", passwords.1)?;
+        let sp = write("secure-boot.pw", SECURE_BOOT_PW)?;
         let disk = disk.to_string_lossy();
         let mut args = vec![
             "install",
@@ -85,6 +92,8 @@ impl ForgeEnv {
             &rp,
             "--user-password-file",
             &up,
+            "--secure-boot-password-file",
+            &sp,
         ];
         args.extend_from_slice(extra);
         let bin = crate::daemon::built_binary("forgectl")?;

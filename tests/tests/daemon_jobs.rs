@@ -139,7 +139,7 @@ fn permitted_dry_run_reports_in_order_and_leaks_no_password() -> anyhow::Result<
         ("accepted plan", &accepted),
     ] {
         assert!(
-            !text.contains(ROOT_PW) && !text.contains(USER_PW),
+            !text.contains(ROOT_PW) && !text.contains(USER_PW) && !text.contains(SB_PW),
             "a password leaked into the {what}"
         );
         assert!(
@@ -332,6 +332,18 @@ fn invalid_plan_and_bad_targets_are_refused_before_anything_happens() -> anyhow:
             .as_str()
             .unwrap()
             .contains("install_io.root_password"),
+        "{r}"
+    );
+    // Issue 9, item 14: an EFI install enrolls a key and needs its own
+    // Secure Boot password (never the root password's hash).
+    let io = serde_json::json!({"disk": img, "root_password": ROOT_PW, "user_password": USER_PW, "dry_run": true}).to_string();
+    let efi = plan_yaml(&["core"]).replace("boot: bios", "boot: efi");
+    let r = install(&mut c, &efi, &io)?;
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("install_io.secure_boot_password"),
         "{r}"
     );
     assert!(!env.daemon.accepted_plan.exists());

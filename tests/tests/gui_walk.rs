@@ -149,7 +149,8 @@ fn script(disk: &Path, dry_run: bool) -> String {
     format!(
         "locale: de_DE.UTF-8\nlayout: de\nvariant: nodeadkeys\ntimezone: Europe/Berlin\n\
          boot: bios\ndisk: {}\nfull_name: Alice Liddell\npassword: {USER_PW}\n\
-         root_password: {ROOT_PW}\nhostname: wonderland\ndry_run: {dry_run}\n",
+         root_password: {ROOT_PW}\nsecure_boot_password: {SB_PW}\n\
+         hostname: wonderland\ndry_run: {dry_run}\n",
         disk.display()
     )
 }
@@ -174,7 +175,7 @@ fn check_accepted(env: &ForgeEnv, outcome: &Value) -> Result<()> {
     assert_eq!(plan.user.name, "alice");
     assert_eq!(plan.user.full_name, "Alice Liddell");
     assert!(plan.user.admin);
-    for pw in [ROOT_PW, USER_PW] {
+    for pw in [ROOT_PW, USER_PW, SB_PW] {
         assert!(!accepted.contains(pw), "a password reached install.yaml");
     }
     Ok(())
@@ -214,7 +215,7 @@ fn dry_run_walk_reaches_done_and_the_accepted_plan_matches() -> Result<()> {
     check_accepted(&env, &out)?;
     assert_eq!(sha256(&img)?, before, "a dry run wrote the image");
     let log = env.daemon.log();
-    for pw in [ROOT_PW, USER_PW] {
+    for pw in [ROOT_PW, USER_PW, SB_PW] {
         assert!(!log.contains(pw), "a password reached the daemon log");
     }
     Ok(())

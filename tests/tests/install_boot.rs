@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use daemon_common::{ROOT_PW, USER_PW};
+use daemon_common::{ROOT_PW, SB_PW, USER_PW};
 use forge_tests::daemon::DaemonOptions;
 use forge_tests::env::ForgeEnv;
 use forge_tests::qemu::{self, BootMode, BootOutcome, BootResult};
@@ -75,7 +75,7 @@ fn forge_install(payload: &BootPayload, boot: &str, host: &str, user: &str, tz: 
         "forgectl install failed\nstdout:\n{stdout}\nstderr:\n{stderr}\ndaemon log:\n{log}"
     );
     eprintln!("forge install {boot}: {:.1?}", started.elapsed());
-    for secret in [ROOT_PW, USER_PW] {
+    for secret in [ROOT_PW, USER_PW, SB_PW] {
         assert!(!stdout.contains(secret) && !stderr.contains(secret) && !log.contains(secret));
     }
     let out = Command::new("losetup")

@@ -4,7 +4,8 @@
 //! D-Bus side (`ValidatePlan`, `Install`) and again by the validate phase.
 
 use forge_proto::i18n::tr;
-use forge_proto::validate::{check_plan, validate_io, validate_plan};
+use forge_proto::validate::{check_plan, validate_io, validate_io_for, validate_plan};
+use forge_proto::BootMode;
 use forge_proto::{InstallIo, InstallPlan, Problem, SystemCatalog};
 
 /// The system's locales, keyboards and time zones, or the translated
@@ -32,7 +33,7 @@ pub fn plan_problems(yaml: &str) -> (Option<InstallPlan>, Vec<Problem>) {
 /// Every problem of an accepted (parsed) plan and its `install_io`, checked
 /// once more; `Err` is (summary, detail) when the catalog cannot be read.
 pub fn recheck(plan: &InstallPlan, io: &InstallIo) -> Result<Vec<Problem>, (String, String)> {
-    let mut problems = validate_io(io);
+    let mut problems = validate_io_for(io, boot(plan));
     problems.extend(validate_plan(plan, &catalog()?));
     Ok(problems)
 }
@@ -40,8 +41,18 @@ pub fn recheck(plan: &InstallPlan, io: &InstallIo) -> Result<Vec<Problem>, (Stri
 /// Every problem of a plan and its `install_io` (never echoing a secret).
 pub fn install_problems(yaml: &str, io: &InstallIo) -> (Option<InstallPlan>, Vec<Problem>) {
     let (plan, mut problems) = plan_problems(yaml);
-    problems.extend(validate_io(io));
+    problems.extend(match &plan {
+        Some(p) => validate_io_for(io, boot(p)),
+        None => validate_io(io),
+    });
     (plan, problems)
+}
+
+/// The plan's boot mode (`auto` when it names none the daemon knows; a bad
+/// value is a plan problem of its own): an EFI install needs the Secure
+/// Boot password (issue 9, item 14).
+fn boot(plan: &InstallPlan) -> BootMode {
+    plan.boot_mode().unwrap_or(BootMode::Auto)
 }
 
 /// The `InvalidPlan` error text: one `field: message` per line.

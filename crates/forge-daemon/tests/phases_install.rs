@@ -77,7 +77,7 @@ fn install_and_inspect(boot: &'static str) {
         "left mounted in the job namespace: {leftover:?}"
     );
     assert_eq!(common::loops_of(&image), "", "loop device left attached");
-    for secret in [common::ROOT_PW, common::USER_PW] {
+    for secret in [common::ROOT_PW, common::USER_PW, common::SB_PW] {
         assert!(!log.contains(secret), "a password reached the install log");
         assert!(
             !warnings.iter().any(|w| w.contains(secret)),

@@ -19,6 +19,7 @@
 //! user_name: alice
 //! password: correct-horse-battery
 //! root_password: ""          # empty: same as the user's
+//! secure_boot_password: ""   # EFI installs: MokManager's password
 //! hostname: alice-pc
 //! groups: [toolchain, core, base]
 //! dry_run: false
@@ -55,6 +56,7 @@ pub struct Script {
     pub user_name: Option<String>,
     pub password: String,
     pub root_password: String,
+    pub secure_boot_password: String,
     pub hostname: Option<String>,
     pub groups: Option<Vec<String>>,
     pub dry_run: bool,
@@ -228,6 +230,11 @@ async fn walk(w: &ForgeWindow, s: &Script, out: &mut Outcome) -> Result<(), Stri
         user.same_switch().set_active(false);
         user.root_row().set_text(&s.root_password);
         user.root_confirm_row().set_text(&s.root_password);
+    }
+    if !s.secure_boot_password.is_empty() {
+        user.secure_boot_row().set_text(&s.secure_boot_password);
+        user.secure_boot_confirm_row()
+            .set_text(&s.secure_boot_password);
     }
     if let Some(h) = &s.hostname {
         user.hostname_row().set_text(h);

@@ -105,6 +105,7 @@ impl InstallFlow {
                 flow.close_dialog();
                 let image = std::path::Path::new(&window.state().choices().disk).is_file();
                 if let Some(d) = flow.done.get() {
+                    d.set_secure_boot(window.state().installs_efi());
                     d.show_result(success, phase_completed, &error, &warnings, image);
                 }
                 window.show_screen("done");

@@ -52,6 +52,12 @@ pub struct InstallIo {
     pub disk: String,
     pub root_password: Secret,
     pub user_password: Secret,
+    /// Optional: the password MokManager asks for at the next boot to
+    /// confirm the enrollment of this machine's Secure Boot key (EFI
+    /// installs). Given to `mokutil --import` on stdin and nowhere else;
+    /// empty means absent (no enrollment is queued; a Warning says how to
+    /// enroll later).
+    pub secure_boot_password: Secret,
     /// Validate, verify and print the plan of operations; touch nothing.
     pub dry_run: bool,
 }
@@ -61,6 +67,7 @@ pub mod keys {
     pub const DISK: &str = "disk";
     pub const ROOT_PASSWORD: &str = "root_password";
     pub const USER_PASSWORD: &str = "user_password";
+    pub const SECURE_BOOT_PASSWORD: &str = "secure_boot_password";
     pub const DRY_RUN: &str = "dry_run";
 }
 
@@ -105,6 +112,12 @@ impl InstallIo {
             keys::USER_PASSWORD.to_string(),
             s(self.user_password.expose()),
         );
+        if !self.secure_boot_password.is_empty() {
+            m.insert(
+                keys::SECURE_BOOT_PASSWORD.to_string(),
+                s(self.secure_boot_password.expose()),
+            );
+        }
         m.insert(keys::DRY_RUN.to_string(), OwnedValue::from(self.dry_run));
         m
     }
@@ -123,6 +136,7 @@ impl InstallIo {
                 keys::DISK,
                 keys::ROOT_PASSWORD,
                 keys::USER_PASSWORD,
+                keys::SECURE_BOOT_PASSWORD,
                 keys::DRY_RUN,
             ]
             .contains(&k.as_str())
@@ -141,6 +155,10 @@ impl InstallIo {
             disk: get_str(keys::DISK)?,
             root_password: Secret::new(get_str(keys::ROOT_PASSWORD)?),
             user_password: Secret::new(get_str(keys::USER_PASSWORD)?),
+            secure_boot_password: Secret::new(match map.get(keys::SECURE_BOOT_PASSWORD) {
+                None => String::new(),
+                Some(_) => get_str(keys::SECURE_BOOT_PASSWORD)?,
+            }),
             dry_run,
         })
     }
@@ -156,9 +174,24 @@ mod tests {
             disk: "/dev/vda".into(),
             root_password: Secret::new("rootpass-123"),
             user_password: Secret::new("userpass-123"),
+            secure_boot_password: Secret::default(),
             dry_run: true,
         };
         assert_eq!(InstallIo::from_dbus(&io.to_dbus()), Ok(io.clone()));
+        // The Secure Boot password is optional: absent is empty, and it
+        // travels only when given.
+        assert!(!io.to_dbus().contains_key(keys::SECURE_BOOT_PASSWORD));
+        let with_sb = InstallIo {
+            secure_boot_password: Secret::new("sb-pass-123"),
+            ..io.clone()
+        };
+        assert_eq!(InstallIo::from_dbus(&with_sb.to_dbus()), Ok(with_sb));
+        let mut wrong_sb = io.to_dbus();
+        wrong_sb.insert(keys::SECURE_BOOT_PASSWORD.into(), OwnedValue::from(true));
+        assert_eq!(
+            InstallIo::from_dbus(&wrong_sb).unwrap_err().message(),
+            "install_io.secure_boot_password: wrong type, expected string"
+        );
 
         let mut missing = io.to_dbus();
         missing.remove(keys::DISK);

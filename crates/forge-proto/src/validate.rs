@@ -159,6 +159,35 @@ pub fn validate_io(io: &InstallIo) -> Vec<Problem> {
         "install_io.user_password",
         io.user_password.expose(),
     ));
+    // Optional on its own (see [`validate_io_for`]); when given, the same
+    // rules as the other passwords.
+    if !io.secure_boot_password.is_empty() {
+        out.extend(rules::password(
+            SECURE_BOOT_PASSWORD_FIELD,
+            io.secure_boot_password.expose(),
+        ));
+    }
+    out
+}
+
+/// The field of the Secure Boot (MokManager) password.
+pub const SECURE_BOOT_PASSWORD_FIELD: &str = "install_io.secure_boot_password";
+
+/// [`validate_io`] for a plan whose `boot` is `boot`: an install that
+/// resolves to EFI (it makes and enrolls a Machine Owner Key) needs the
+/// Secure Boot password MokManager asks for at the next start.
+pub fn validate_io_for(io: &InstallIo, boot: crate::BootMode) -> Vec<Problem> {
+    let mut out = validate_io(io);
+    if crate::layout::resolve_boot_mode(Some(boot)) == crate::BootMode::Efi
+        && io.secure_boot_password.is_empty()
+    {
+        out.push(Problem::new(
+            SECURE_BOOT_PASSWORD_FIELD,
+            crate::i18n::tr(
+                "missing: EFI installs need a Secure Boot password, asked for once at the next start to enroll this computer's key",
+            ),
+        ));
+    }
     out
 }
 

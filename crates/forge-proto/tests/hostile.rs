@@ -106,3 +106,29 @@ fn a_password_over_the_maximum_is_refused_on_its_field() {
     assert_eq!(validate_io(&io), vec![]);
     const { assert!(MAX_PASSWORD_BYTES < 512) };
 }
+
+/// Issue 9, item 14: the MokManager password is a Secure Boot password of
+/// its own, required for EFI installs (they enroll a key), never echoed,
+/// with the same maximum as the other passwords.
+#[test]
+fn efi_installs_need_a_secure_boot_password_within_the_maximum() {
+    use forge_proto::validate::{validate_io_for, SECURE_BOOT_PASSWORD_FIELD};
+    use forge_proto::BootMode;
+    let mut io = good_io();
+    let problems = validate_io_for(&io, BootMode::Efi);
+    assert_eq!(fields(&problems), vec![SECURE_BOOT_PASSWORD_FIELD]);
+    assert!(problems[0].message.contains("missing"), "{}", problems[0]);
+    // BIOS installs enroll nothing: not needed.
+    assert_eq!(validate_io_for(&io, BootMode::Bios), vec![]);
+
+    io.secure_boot_password = Secret::new("s".repeat(MAX_PASSWORD_BYTES + 1));
+    let problems = validate_io_for(&io, BootMode::Efi);
+    assert_eq!(fields(&problems), vec![SECURE_BOOT_PASSWORD_FIELD]);
+    assert!(problems[0].message.contains("too long"), "{}", problems[0]);
+    assert!(!problems[0].message.contains("ssss"));
+    // Checked when given even where it is not needed.
+    assert_eq!(fields(&validate_io(&io)), vec![SECURE_BOOT_PASSWORD_FIELD]);
+
+    io.secure_boot_password = Secret::new("mok-pass-42");
+    assert_eq!(validate_io_for(&io, BootMode::Efi), vec![]);
+}

@@ -18,6 +18,7 @@ use serde_json::Value;
 /// Passwords the tests search for afterwards; they must never leak.
 pub const ROOT_PW: &str = "Rootpw-7c1f-LEAKCHECK";
 pub const USER_PW: &str = "Userpw-93ab-LEAKCHECK";
+pub use forge_tests::env::SECURE_BOOT_PW as SB_PW;
 
 /// How long a job may take in these suites.
 pub const JOB_TIMEOUT: Duration = Duration::from_secs(120);
@@ -110,6 +111,7 @@ pub fn io_json(disk: &Path, dry_run: bool) -> String {
         "disk": disk.to_string_lossy(),
         "root_password": ROOT_PW,
         "user_password": USER_PW,
+        "secure_boot_password": SB_PW,
         "dry_run": dry_run,
     })
     .to_string()

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use forge_proto::client::Daemon;
 use forge_proto::i18n::{tr, trf};
 use forge_proto::wire::{phase_name, JobEvent, Mismatch};
-use forge_proto::{ForgeError, InstallIo, JobState, Phase};
+use forge_proto::{BootMode, ForgeError, InstallIo, JobState, Phase, Secret};
 
 use super::terminal::{password, read_line};
 use super::{connect, describe, report, run_async, Exit};
@@ -30,6 +30,11 @@ pub struct InstallArgs {
     pub root_password_file: Option<PathBuf>,
     #[arg(long)]
     pub user_password_file: Option<PathBuf>,
+    /// The password MokManager asks for at the next start to enroll this
+    /// computer's Secure Boot key (EFI installs; asked for on the terminal
+    /// when not given).
+    #[arg(long)]
+    pub secure_boot_password_file: Option<PathBuf>,
 }
 
 pub fn install(a: InstallArgs) -> ExitCode {
@@ -62,13 +67,39 @@ pub fn install(a: InstallArgs) -> ExitCode {
         Ok(p) => p,
         Err(Exit(c)) => return ExitCode::from(c),
     };
+    let secure_boot_password = match secure_boot_password(&a, &yaml) {
+        Ok(p) => p,
+        Err(Exit(c)) => return ExitCode::from(c),
+    };
     let io = InstallIo {
         disk: a.disk.clone(),
         root_password,
         user_password,
+        secure_boot_password,
         dry_run: a.dry_run,
     };
     run_async(run_install(yaml, io))
+}
+
+/// The Secure Boot password: from its file when given, else asked for
+/// (hidden, twice) when the plan installs for EFI, which enrolls a key;
+/// empty otherwise (a plan that does not parse is the daemon's to report).
+fn secure_boot_password(a: &InstallArgs, yaml: &str) -> Result<Secret, Exit> {
+    if a.secure_boot_password_file.is_some() {
+        return password(&a.secure_boot_password_file, &tr("Secure Boot password"));
+    }
+    let efi = forge_proto::validate::parse_plan(yaml)
+        .map(|p| forge_proto::layout::resolve_boot_mode(p.boot_mode()) == BootMode::Efi)
+        .unwrap_or(false);
+    if efi {
+        eprintln!(
+            "{}",
+            tr("The next start asks for a Secure Boot password in the blue MokManager screen, to enroll this computer's key: choose one now.")
+        );
+        password(&None, &tr("Secure Boot password"))
+    } else {
+        Ok(Secret::default())
+    }
 }
 
 async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {

@@ -4,12 +4,15 @@
 //! 0600 root-only, MOK.pem, MOK.der for mokutil). The bootloader phase signs
 //! GRUB with it.
 //!
-//! Enrollment: where this machine has efivars and `mokutil`, the import is
-//! queued (`mokutil --import MOK.der --hash-file /dev/stdin`), confirmed in
-//! MokManager with the new system's root password (its SHA-512 crypt hash
-//! goes to mokutil on stdin; nothing secret is shown or logged). Without
-//! efivars (a disk image, a BIOS live session) a Warning says how to enroll
-//! later.
+//! Enrollment: where this machine has efivars and `mokutil` and the person
+//! chose a Secure Boot password (`install_io.secure_boot_password`), the
+//! import is queued (`mokutil --import MOK.der`, the password typed twice on
+//! its stdin, as Ubuntu does), and MokManager asks for that password at the
+//! next start. It is never the root password nor derived from it (issue 9,
+//! item 14: a hash of the root password left in a world-readable EFI
+//! variable is an offline cracking target), and it is no argument, file, log
+//! line or message. Without efivars (a disk image, a BIOS live session) or
+//! without the password, a Warning says how to enroll later.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,8 +23,9 @@ use forge_proto::BootMode;
 
 use crate::pipeline::{JobContext, PhaseError};
 use crate::resources::command;
-use crate::resources::passwd_hash;
 use forge_payload::confined;
+use forge_proto::Secret;
+use zeroize::Zeroizing;
 
 pub const MOK_DIR: &str = "var/lib/shim-signed/mok";
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -41,6 +45,26 @@ fn req(hostname: &str, key: &Path, pem: &Path) -> Command {
     .arg("-out")
     .arg(pem);
     c
+}
+
+/// `mokutil --import <der>`: the password is read from stdin, never an
+/// argument.
+fn import(der: &Path) -> Command {
+    let mut c = Command::new("mokutil");
+    c.arg("--import").arg(der);
+    c
+}
+
+/// What mokutil reads on stdin: the Secure Boot password, twice (mokutil
+/// asks for it and its confirmation), wiped from memory on drop.
+fn import_input(password: &Secret) -> Zeroizing<Vec<u8>> {
+    let p = password.expose();
+    let mut v = Zeroizing::new(Vec::with_capacity(2 * p.len() + 2));
+    for _ in 0..2 {
+        v.extend_from_slice(p.as_bytes());
+        v.push(b'\n');
+    }
+    v
 }
 
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
@@ -110,28 +134,20 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
 
     let der_in_target = format!("{dir}/MOK.der");
     let efivars = Path::new("/sys/firmware/efi/efivars").is_dir();
-    if efivars && command::have("mokutil") {
-        // MokManager asks for a password to confirm the enrollment. Rather
-        // than invent one (which would have to be shown, and so reach logs
-        // and signals), FORGE gives mokutil the SHA-512 crypt hash of the
-        // root password the person chose, through stdin: no secret is an
-        // argument, a file, a log line or a message.
-        let hash = passwd_hash::hash(ctx.io.root_password.expose(), passwd_hash::Scheme::Sha512)
-            .map_err(|d| PhaseError::new(failed.clone(), d))?;
-        let input = zeroize::Zeroizing::new(format!("{hash}\n"));
+    let password = ctx.io.secure_boot_password.clone();
+    if efivars && command::have("mokutil") && !password.is_empty() {
+        // MokManager asks for a password to confirm the enrollment: the
+        // Secure Boot password the person chose for this, through stdin.
+        let input = import_input(&password);
         let r = ctx.run_logged_input(
-            Command::new("mokutil")
-                .arg("--import")
-                .arg(&der)
-                .arg("--hash-file")
-                .arg("/dev/stdin"),
-            Some(input.as_bytes()),
+            &mut import(&der),
+            Some(&input[..]),
             TIMEOUT,
             &tr("Could not queue the Secure Boot key for enrollment"),
         );
         match r {
             Ok(_) => ctx.warn(tr(
-                "On the next start, the blue MokManager screen asks to enroll this computer's Secure Boot key: choose \"Enroll MOK\", then \"Continue\", and type the new system's root password",
+                "On the next start, the blue MokManager screen asks to enroll this computer's Secure Boot key: choose \"Enroll MOK\", then \"Continue\", then \"Yes\", and type the Secure Boot password you chose",
             )),
             Err(e) => {
                 ctx.log_line(&format!("mokutil: {}", e.detail));
@@ -141,6 +157,11 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
                 ));
             }
         }
+    } else if efivars && command::have("mokutil") {
+        ctx.warn(trf(
+            "Secure Boot: this computer's key was not enrolled (no Secure Boot password was given). Before enabling Secure Boot, run on the new system: mokutil --import {der} and confirm in MokManager at the next start",
+            &[("der", &der_in_target)],
+        ));
     } else {
         ctx.warn(trf(
             "Secure Boot: this computer's key was not enrolled (no EFI variables here). Before enabling Secure Boot, run on the new system: mokutil --import {der} and confirm in MokManager at the next start, or enroll MOK.der from the EFI system partition with MokManager",
@@ -148,4 +169,23 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 9, item 14: mokutil gets the Secure Boot password (twice, for
+    /// its confirmation) on stdin, not a hash of the root password, and no
+    /// secret in its arguments.
+    #[test]
+    fn mokutil_reads_the_secure_boot_password_twice_on_stdin() {
+        let input = import_input(&Secret::new("mok-pass-42"));
+        assert_eq!(&input[..], b"mok-pass-42\nmok-pass-42\n");
+        assert!(!input.starts_with(b"$6$"));
+        let c = import(Path::new("/tmp/MOK.der"));
+        assert_eq!(c.get_program(), "mokutil");
+        let args: Vec<_> = c.get_args().collect();
+        assert_eq!(args, ["--import", "/tmp/MOK.der"]);
+    }
 }

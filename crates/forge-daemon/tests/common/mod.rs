@@ -23,6 +23,7 @@ pub mod skip;
 
 pub const ROOT_PW: &str = "r00t-Secret-pw";
 pub const USER_PW: &str = "alice-Secret-pw";
+pub const SB_PW: &str = "m0k-Secret-pw";
 
 /// Why this test cannot run here, if it cannot.
 pub fn skip_reason() -> Option<String> {
@@ -209,6 +210,7 @@ pub fn job(tmp: &Path, keyring: &Path, image: &Path, boot: &str, dry_run: bool) 
         disk: image.display().to_string(),
         root_password: Secret::new(ROOT_PW),
         user_password: Secret::new(USER_PW),
+        secure_boot_password: Secret::new(SB_PW),
         dry_run,
     };
     let recorder = Arc::new(Recorder::default());

@@ -21,6 +21,9 @@ pub struct Choices {
     pub root_same_as_user: bool,
     pub root_password: Secret,
     pub root_password_confirm: Secret,
+    /// The MokManager password of EFI installs (issue 9, item 14).
+    pub secure_boot_password: Secret,
+    pub secure_boot_password_confirm: Secret,
     pub hostname: String,
     /// Selected group names (plan order is `PackageGroup::ALL` order).
     pub groups: Vec<String>,
@@ -45,6 +48,8 @@ impl Default for Choices {
             root_same_as_user: true,
             root_password: Secret::default(),
             root_password_confirm: Secret::default(),
+            secure_boot_password: Secret::default(),
+            secure_boot_password_confirm: Secret::default(),
             hostname: String::new(),
             groups: ["toolchain", "core", "base", "desktop"]
                 .iter()
@@ -59,4 +64,5 @@ impl Default for Choices {
 pub mod fields {
     pub const USER_PASSWORD_CONFIRM: &str = "install_io.user_password_confirm";
     pub const ROOT_PASSWORD_CONFIRM: &str = "install_io.root_password_confirm";
+    pub const SECURE_BOOT_PASSWORD_CONFIRM: &str = "install_io.secure_boot_password_confirm";
 }

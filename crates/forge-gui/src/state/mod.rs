@@ -21,7 +21,7 @@ use gtk::glib::subclass::prelude::*;
 use forge_proto::i18n::tr;
 use forge_proto::plan::PLAN_VERSION;
 use forge_proto::{
-    BootMode, InstallIo, InstallPlan, Keyboard, PackageGroup, Problem, SystemCatalog, User,
+    BootMode, InstallIo, InstallPlan, Keyboard, PackageGroup, Problem, Secret, SystemCatalog, User,
 };
 
 use crate::client::ClientError;
@@ -293,6 +293,17 @@ impl ForgeState {
         forge_proto::layout::required_bytes(installed, boot, fs)
     }
 
+    /// Whether the install boots with EFI (the choice, or for `auto` the
+    /// live system's mode): it then enrolls a Secure Boot key and needs
+    /// the Secure Boot password.
+    pub fn installs_efi(&self) -> bool {
+        let boot = self.choices().boot;
+        match boot {
+            BootMode::Auto => self.detected_boot() == BootMode::Efi,
+            b => b == BootMode::Efi,
+        }
+    }
+
     /// The `install.yaml` these choices make. Group order is canonical.
     pub fn plan(&self) -> InstallPlan {
         let c = self.choices();
@@ -328,8 +339,9 @@ impl ForgeState {
     }
 
     /// The `install_io` these choices make (root password is the user's
-    /// when "same as user" is on).
+    /// when "same as user" is on; the Secure Boot password only for EFI).
     pub fn io(&self) -> InstallIo {
+        let efi = self.installs_efi();
         let c = self.choices();
         InstallIo {
             disk: c.disk.clone(),
@@ -339,6 +351,11 @@ impl ForgeState {
                 c.root_password.clone()
             },
             user_password: c.user_password.clone(),
+            secure_boot_password: if efi {
+                c.secure_boot_password.clone()
+            } else {
+                Secret::default()
+            },
             dry_run: c.dry_run,
         }
     }
@@ -360,8 +377,19 @@ impl ForgeState {
         let plan = self.plan();
         let io = self.io();
         let mut p = forge_proto::validate::validate_plan(&plan, &self.catalog());
-        p.extend(forge_proto::validate::validate_io(&io));
+        let efi = self.installs_efi();
+        let boot = if efi { BootMode::Efi } else { BootMode::Bios };
+        p.extend(forge_proto::validate::validate_io_for(&io, boot));
         let c = self.choices();
+        if efi
+            && !c.secure_boot_password.is_empty()
+            && c.secure_boot_password != c.secure_boot_password_confirm
+        {
+            p.push(Problem::new(
+                fields::SECURE_BOOT_PASSWORD_CONFIRM,
+                tr("The Secure Boot passwords do not match."),
+            ));
+        }
         if !c.user_password.is_empty() && c.user_password != c.user_password_confirm {
             p.push(Problem::new(
                 fields::USER_PASSWORD_CONFIRM,

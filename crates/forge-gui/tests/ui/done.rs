@@ -19,6 +19,22 @@ pub fn t_done() -> Result<(), Failed> {
         format!("{} warnings shown", p.warning_count()),
     )?;
     check(p.restart_visible(), "no Restart on success")?;
+    // Issue 9, item 14: after an EFI install the page says that MokManager
+    // asks for the Secure Boot password at the next start.
+    check(
+        p.mok_hint().is_none(),
+        "MokManager hint after a BIOS install",
+    )?;
+    p.set_secure_boot(true);
+    p.show_result(true, Some(forge_proto::Phase::Cleanup), "", &[], false);
+    let hint = p.mok_hint().unwrap_or_default();
+    check(
+        hint.contains("MokManager")
+            && hint.contains("Enroll MOK")
+            && hint.contains("Secure Boot password"),
+        format!("no MokManager hint: {hint:?}"),
+    )?;
+    p.set_secure_boot(false);
     p.show_result(
         false,
         Some(forge_proto::Phase::Mount),

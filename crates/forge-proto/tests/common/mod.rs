@@ -129,6 +129,7 @@ pub fn good_io() -> InstallIo {
         disk: "/dev/vda".into(),
         root_password: Secret::new("correct horse"),
         user_password: Secret::new("battery staple"),
+        secure_boot_password: Secret::default(),
         dry_run: false,
     }
 }

@@ -2,7 +2,9 @@
 //! full detail on request; every warning listed (the person always knows
 //! the true state of the install); Restart and Close. Restart asks logind
 //! (unprivileged, interactive); it is hidden when the target was an image
-//! file, where the page says how to boot the image instead.
+//! file, where the page says how to boot the image instead. After an EFI
+//! install onto a disk, it says that the next start asks for the Secure
+//! Boot password in MokManager (issue 9, item 14).
 
 use std::cell::Cell;
 
@@ -34,6 +36,10 @@ mod imp {
         pub warning_list: TemplateChild<gtk::ListBox>,
         #[template_child]
         pub image_hint: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub mok_hint: TemplateChild<gtk::Label>,
+        /// The install enrolls a Secure Boot key (EFI).
+        pub secure_boot: Cell<bool>,
         #[template_child]
         pub close_button: TemplateChild<gtk::Button>,
         #[template_child]
@@ -109,6 +115,12 @@ impl DonePage {
         p
     }
 
+    /// Whether the install enrolls a Secure Boot key (EFI): the success
+    /// page then says how MokManager asks for the Secure Boot password.
+    pub fn set_secure_boot(&self, enrolls: bool) {
+        self.imp().secure_boot.set(enrolls);
+    }
+
     /// Shows the job's last word.
     pub fn show_result(
         &self,
@@ -180,6 +192,11 @@ impl DonePage {
         }
         imp.restart_button.set_visible(success && !image_target);
         imp.image_hint.set_visible(success && image_target);
+        imp.mok_hint
+            .set_visible(success && !image_target && imp.secure_boot.get());
+        imp.mok_hint.set_text(&tr(
+            "At the next start, a blue MokManager screen asks to enroll this computer's Secure Boot key: choose “Enroll MOK”, then “Continue”, then “Yes”, and type the Secure Boot password you chose.",
+        ));
         if image_target {
             imp.image_hint.set_text(&tr(
                 "The system was installed into a disk-image file. Boot it with QEMU, for example: qemu-system-x86_64 -accel tcg -m 1024 -drive file=IMAGE,format=raw",
@@ -215,6 +232,11 @@ impl DonePage {
             c = w.next_sibling();
         }
         n
+    }
+    /// The MokManager sentence, when shown.
+    pub fn mok_hint(&self) -> Option<String> {
+        let l = &self.imp().mok_hint;
+        l.is_visible().then(|| l.text().to_string())
     }
     pub fn restart_visible(&self) -> bool {
         self.imp().restart_button.is_visible()
