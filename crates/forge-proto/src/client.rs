@@ -140,10 +140,25 @@ impl Daemon {
     pub async fn install(&self, yaml: &str, io: InstallIo) -> Result<JobHandle, ForgeError> {
         let signals = self.subscribe(None).await?;
         let gone = self.watch_owner().await?;
-        let dict = io.to_dbus();
+        // The dictionary borrows the secrets from `io` (no copies); `io`
+        // wipes them when it is dropped after the call. The one copy left is
+        // zbus' serialized message buffer, which its API does not let us wipe.
+        let dict = io.to_dbus_borrowed();
+        let reply = self
+            .installer
+            .inner()
+            .call_with_flags::<_, _, zbus::OwnedObjectPath>(
+                "Install",
+                zbus::proxy::MethodFlags::ALLOW_INTERACTIVE_AUTH,
+                &(yaml, &dict),
+            )
+            .await;
+        drop(dict);
         drop(io);
-        let reply = self.installer.install(yaml, dict).await;
-        let path = reply?.as_str().to_string();
+        let path = reply?
+            .ok_or_else(|| zbus::Error::Failure("Install: no reply".into()))?
+            .as_str()
+            .to_string();
         Ok(self.follow(path, signals, gone))
     }
 

@@ -122,6 +122,33 @@ impl InstallIo {
         m
     }
 
+    /// The same `a{sv}` dictionary with every string *borrowed* from `self`:
+    /// the secrets in it are no copies but the [`Secret`]s' own bytes, which
+    /// are wiped when `self` is dropped. Clients send this one
+    /// ([`crate::client::Daemon::install`]); [`InstallIo::to_dbus`] makes
+    /// owned copies (`Arc<str>` inside each `OwnedValue`) that nothing wipes,
+    /// so it is for tests and the daemon's side only.
+    pub fn to_dbus_borrowed(&self) -> HashMap<&'static str, Value<'_>> {
+        let mut m = HashMap::new();
+        m.insert(keys::DISK, Value::from(self.disk.as_str()));
+        m.insert(
+            keys::ROOT_PASSWORD,
+            Value::from(self.root_password.expose()),
+        );
+        m.insert(
+            keys::USER_PASSWORD,
+            Value::from(self.user_password.expose()),
+        );
+        if !self.secure_boot_password.is_empty() {
+            m.insert(
+                keys::SECURE_BOOT_PASSWORD,
+                Value::from(self.secure_boot_password.expose()),
+            );
+        }
+        m.insert(keys::DRY_RUN, Value::from(self.dry_run));
+        m
+    }
+
     /// Parses the `a{sv}` form; every key is checked, unknown keys refused.
     pub fn from_dbus(map: &HashMap<String, OwnedValue>) -> Result<InstallIo, InstallIoError> {
         let get_str = |key: &'static str| -> Result<String, InstallIoError> {
