@@ -11,11 +11,16 @@
 //! - the functions here: a whole path under a root path, walked one
 //!   component at a time from a descriptor of the root (`..` refused), files
 //!   written to a temporary name and renamed into place.
+//! - [`resolve_in_root`]: a path resolved the way the installed system sees
+//!   it (symlinks followed but kept inside the root), for host tools that
+//!   must be handed a path.
 
 pub mod at;
 mod path;
+mod resolve;
 
 pub use path::{
     copy_tree_owned, exists, lchown, mkdir_owned, open_dir, read_file, symlink, write_file,
     write_file_owned,
 };
+pub use resolve::resolve_in_root;

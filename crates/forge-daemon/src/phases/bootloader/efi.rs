@@ -8,7 +8,7 @@ use std::process::Command;
 
 use forge_proto::i18n::tr;
 
-use super::{module_dir, TIMEOUT};
+use super::{in_target, module_dir, read_in_target, TIMEOUT};
 use crate::pipeline::{JobContext, PhaseError};
 use crate::resources::{command, esp};
 use forge_payload::confined;
@@ -65,11 +65,12 @@ const MOKMANAGER: &[&str] = &["usr/lib/shim/mmx64.efi.signed", "usr/lib/shim/mmx
 /// The SBAT metadata when the target's GRUB package ships none.
 pub const DEFAULT_SBAT: &str = "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\ngrub,5,Free Software Foundation,grub,2.06,https://www.gnu.org/software/grub/\ngrub.forge,1,InterGenOS FORGE,grub,2.06,https://intergenos.org/\n";
 
-/// The first candidate that is a regular file in the target, read without
-/// following any symlink (a payload cannot smuggle a host file onto the ESP).
+/// The first candidate that is a regular file in the target, symlinks
+/// resolved inside the target only (a payload cannot smuggle a host file
+/// onto the ESP).
 fn first_existing(root: &Path, candidates: &[&str]) -> Option<(PathBuf, Vec<u8>)> {
     candidates.iter().find_map(|c| {
-        let data = confined::read_file(root, Path::new(c)).ok().flatten()?;
+        let data = read_in_target(root, Path::new(c))?;
         Some((PathBuf::from("/").join(c), data))
     })
 }
@@ -78,7 +79,7 @@ fn first_existing(root: &Path, candidates: &[&str]) -> Option<(PathBuf, Vec<u8>)
 pub(super) fn install(ctx: &mut JobContext, root: &Path, cfg: &str) -> Result<(), PhaseError> {
     let failed = tr("Could not install the boot loader");
     let (staging, esp_dev) = (ctx.state.esp_staging()?, ctx.state.esp_partition()?);
-    let Some(modules) = module_dir(root, "x86_64-efi") else {
+    let Some(modules) = module_dir(root, "x86_64-efi")? else {
         return Err(PhaseError::new(
             failed,
             "no GRUB x86_64-efi modules in the target or on this system (/usr/lib/grub/x86_64-efi)",
@@ -157,8 +158,7 @@ fn efi_build(
         "BOOTX64.EFI"
     };
     let (key, cert) = ctx.state.mok()?;
-    let key = root.join(key.strip_prefix("/").unwrap_or(&key));
-    let cert = root.join(cert.strip_prefix("/").unwrap_or(&cert));
+    let (key, cert) = (in_target(root, &key)?, in_target(root, &cert)?);
     ctx.run_logged(
         Command::new("sbsign")
             .arg("--key")
