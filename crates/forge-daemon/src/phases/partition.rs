@@ -3,7 +3,8 @@
 //! device), attach an image file to a loop device when the target is one,
 //! give up the exclusive open (mkfs and mount need the partitions), wipe
 //! old signatures, write a GPT (EFI: 512 MiB ESP + root; BIOS:
-//! 1 MiB BIOS boot partition + root), wait for the partition nodes, format
+//! 1 MiB BIOS boot partition + root), wait for the partition nodes (checked
+//! against sysfs, made on a private tmpfs when missing or stale), format
 //! (root with the plan's file system, the ESP FAT32), and record partition
 //! nodes and UUIDs for the later phases.
 
@@ -18,6 +19,7 @@ use crate::pipeline::{JobContext, PhaseError};
 use crate::resources::claim::{ClaimError, TargetClaim};
 use crate::resources::command;
 use crate::resources::loopdev::{self, LoopDevice};
+use crate::resources::partnodes::PartitionNodes;
 
 const ESP_TYPE: &str = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 const BIOS_BOOT_TYPE: &str = "21686148-6449-6E6F-744E-656564454649";
@@ -208,8 +210,20 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
         TOOL_TIMEOUT,
         &failed,
     )?;
-    let parts = loopdev::wait_for_partitions(&disk, 2, Duration::from_secs(30))
-        .map_err(|d| PhaseError::new(tr("The new partitions did not appear"), d))?;
+    // Checked nodes only: a stale /dev node is replaced by one on a private
+    // tmpfs, which the guard removes.
+    let nodes = PartitionNodes::prepare(
+        &disk,
+        2,
+        Duration::from_secs(30),
+        &ctx.staging.join("nodes"),
+    )
+    .map_err(|d| PhaseError::new(tr("The new partitions did not appear"), d))?;
+    let parts = nodes.nodes().to_vec();
+    for made in nodes.made() {
+        ctx.log_line(&format!("made partition node {}", made.display()));
+    }
+    ctx.hold("partition nodes", nodes);
     let (first, root) = (parts[0].clone(), parts[1].clone());
     ctx.progress(0.3, &tr("Formatting"));
 

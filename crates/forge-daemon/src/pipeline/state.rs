@@ -72,6 +72,18 @@ fn need<T: Clone>(v: &Option<T>, what: &str, phase: &str) -> Result<T, PhaseErro
     v.clone().ok_or_else(|| missing(what, phase))
 }
 
+/// `node` when it is still the partition sysfs names it (a node replaced
+/// meanwhile would lead a phase to another device's partition).
+fn checked_node(node: PathBuf) -> Result<PathBuf, PhaseError> {
+    crate::resources::blockdev::partition_node(&node).map_err(|d| {
+        PhaseError::new(
+            tr("The installer hit an internal error. The system log has details."),
+            format!("partition node no longer trusted: {d}"),
+        )
+    })?;
+    Ok(node)
+}
+
 impl InstallState {
     /// The resolved boot mode, `efi` or `bios` (validate).
     pub fn boot_mode(&self) -> Result<BootMode, PhaseError> {
@@ -99,9 +111,14 @@ impl InstallState {
         need(&self.disk_device, "the partitioned disk", "partition")
     }
 
-    /// The root partition's node (partition).
+    /// The root partition's node (partition), checked against sysfs on
+    /// every use.
     pub fn root_partition(&self) -> Result<PathBuf, PhaseError> {
-        need(&self.root_partition, "the root partition", "partition")
+        checked_node(need(
+            &self.root_partition,
+            "the root partition",
+            "partition",
+        )?)
     }
 
     /// The root file system's UUID (partition).
@@ -109,9 +126,14 @@ impl InstallState {
         need(&self.root_uuid, "the root file system's UUID", "partition")
     }
 
-    /// The EFI system partition's node (partition, EFI only).
+    /// The EFI system partition's node (partition, EFI only), checked
+    /// against sysfs on every use.
     pub fn esp_partition(&self) -> Result<PathBuf, PhaseError> {
-        need(&self.esp_partition, "the EFI system partition", "partition")
+        checked_node(need(
+            &self.esp_partition,
+            "the EFI system partition",
+            "partition",
+        )?)
     }
 
     /// Where the target root is mounted (mount).

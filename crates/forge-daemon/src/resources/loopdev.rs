@@ -205,16 +205,17 @@ pub fn partition_path(disk: &Path, n: u32) -> PathBuf {
     }
 }
 
-fn is_block_device(p: &Path) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    std::fs::metadata(p)
-        .map(|m| m.file_type().is_block_device())
-        .unwrap_or(false)
+/// A node with the device numbers sysfs gives its partition.
+fn node_ok(p: &Path) -> bool {
+    super::blockdev::partition_node(p).is_ok()
 }
 
 /// Makes the kernel re-read `disk`'s partition table and waits (up to
-/// `timeout`) until the nodes of partitions `1..=count` exist. Creates the
-/// nodes itself from sysfs when no udev does it.
+/// `timeout`) until the nodes of partitions `1..=count` exist with the
+/// device numbers sysfs gives them. Creates (or replaces) them in `/dev`
+/// itself when no udev does it. For tests and tools outside a job: the
+/// partition phase uses [`super::partnodes::PartitionNodes`], which never
+/// writes to `/dev`.
 pub fn wait_for_partitions(
     disk: &Path,
     count: u32,
@@ -231,18 +232,18 @@ pub fn wait_for_partitions(
     let parts: Vec<PathBuf> = (1..=count).map(|n| partition_path(disk, n)).collect();
     let start = Instant::now();
     loop {
-        if parts.iter().all(|p| is_block_device(p)) {
+        if parts.iter().all(|p| node_ok(p)) {
             return Ok(parts);
         }
         for p in &parts {
-            if !is_block_device(p) {
+            if !node_ok(p) {
                 make_node_from_sysfs(disk, p);
             }
         }
         if start.elapsed() > timeout {
             let missing: Vec<String> = parts
                 .iter()
-                .filter(|p| !is_block_device(p))
+                .filter(|p| !node_ok(p))
                 .map(|p| p.display().to_string())
                 .collect();
             return Err(format!(
@@ -272,6 +273,10 @@ fn make_node_from_sysfs(disk: &Path, part: &Path) {
     ) else {
         return;
     };
+    // A stale node (another device's numbers) is replaced.
+    if std::fs::symlink_metadata(part).is_ok() {
+        let _ = std::fs::remove_file(part);
+    }
     let _ = nix::sys::stat::mknod(
         part,
         nix::sys::stat::SFlag::S_IFBLK,

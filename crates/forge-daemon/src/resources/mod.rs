@@ -11,5 +11,6 @@ pub mod esp;
 pub mod loopdev;
 pub mod mounts;
 pub mod namespace;
+pub mod partnodes;
 pub mod passwd_hash;
 pub mod sandbox;
