@@ -2,7 +2,7 @@
 # FORGE's main demo: the GTK wizard installing a real, signed payload through
 # the real daemon into a disk-image file.
 #
-#   sudo scripts/demo.sh            (on Debian 12, after scripts/setup-debian.sh)
+#   scripts/demo.sh                 (as root on Debian 12, after scripts/setup-debian.sh)
 #
 # It builds the workspace, compiles the translations, then runs
 # forge-demo-env (tests/src/bin/forge-demo-env.rs), which brings up a private
