@@ -146,15 +146,25 @@ mod tests {
         p
     }
 
-    #[test]
-    fn the_keyring_is_read_once_and_kept() {
+    /// A temporary directory holding a fresh release keyring (0644), or
+    /// `None` (after reporting the skip) when not root: trust roots must be
+    /// root-owned.
+    fn root_owned_keyring() -> Option<(tempfile::TempDir, PathBuf)> {
         if !nix::unistd::geteuid().is_root() {
             crate::test_skip::skip("trust roots must be root-owned: needs root");
-            return;
+            return None;
         }
         let dir = tempfile::tempdir().expect("tempdir");
         let (_sec, keys) = forge_payload::testkit::generate_key(dir.path(), "Rel <r@example.org>");
         std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        Some((dir, keys))
+    }
+
+    #[test]
+    fn the_keyring_is_read_once_and_kept() {
+        let Some((dir, keys)) = root_owned_keyring() else {
+            return;
+        };
         let config = DaemonConfig::load(&config_with_keyring(dir.path(), &keys)).expect("load");
         let kept = config.trusted_keyring().expect("keyring").public_bytes();
         // Replaced after the daemon read it: the kept copy is what counts.
@@ -171,13 +181,9 @@ mod tests {
 
     #[test]
     fn a_symlinked_keyring_or_config_is_refused() {
-        if !nix::unistd::geteuid().is_root() {
-            crate::test_skip::skip("trust roots must be root-owned: needs root");
+        let Some((dir, keys)) = root_owned_keyring() else {
             return;
-        }
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (_sec, keys) = forge_payload::testkit::generate_key(dir.path(), "Rel <r@example.org>");
-        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        };
         let link = dir.path().join("release-keys.asc");
         std::os::unix::fs::symlink(&keys, &link).expect("symlink");
         let cfg = config_with_keyring(dir.path(), &link);

@@ -47,11 +47,10 @@ const LOOP_SET_STATUS64: libc::c_ulong = 0x4C04;
 const LOOP_GET_STATUS64: libc::c_ulong = 0x4C05;
 const LO_FLAGS_AUTOCLEAR: u32 = 4;
 
-/// `(st_dev, st_ino)` of the file backing loop device `device`, from the
-/// kernel (`LOOP_GET_STATUS64`), not from the path it was attached by.
-pub fn backing_inode(device: &Path) -> Result<(u64, u64), String> {
+/// The kernel's `struct loop_info64` for the open loop device `f`
+/// (`LOOP_GET_STATUS64`); `device` names it in the error.
+fn loop_status(f: &std::fs::File, device: &Path) -> Result<LoopInfo64, String> {
     use std::os::fd::AsRawFd;
-    let f = std::fs::File::open(device).map_err(|e| format!("{}: {e}", device.display()))?;
     // SAFETY: LoopInfo64 is plain old data; all-zero is a valid value.
     let mut info: LoopInfo64 = unsafe { std::mem::zeroed() };
     // SAFETY: LOOP_GET_STATUS64 writes one struct loop_info64 through the
@@ -64,6 +63,14 @@ pub fn backing_inode(device: &Path) -> Result<(u64, u64), String> {
             std::io::Error::last_os_error()
         ));
     }
+    Ok(info)
+}
+
+/// `(st_dev, st_ino)` of the file backing loop device `device`, from the
+/// kernel (`LOOP_GET_STATUS64`), not from the path it was attached by.
+pub fn backing_inode(device: &Path) -> Result<(u64, u64), String> {
+    let f = std::fs::File::open(device).map_err(|e| format!("{}: {e}", device.display()))?;
+    let info = loop_status(&f, device)?;
     // The kernel reports the device number in its "huge" encoding.
     let d = info.lo_device;
     let (major, minor) = ((d & 0xfff00) >> 8, (d & 0xff) | ((d >> 12) & 0xfff00));
@@ -77,20 +84,10 @@ fn open_with_autoclear(device: &Path) -> Result<std::fs::File, String> {
         .read(true)
         .open(device)
         .map_err(|e| format!("{}: {e}", device.display()))?;
-    // SAFETY: LoopInfo64 is plain old data; all-zero is a valid value.
-    let mut info: LoopInfo64 = unsafe { std::mem::zeroed() };
-    // SAFETY: the loop ioctls read/write exactly one struct loop_info64
-    // through the pointer, which points at a live, correctly laid out value.
-    let r = unsafe { libc::ioctl(f.as_raw_fd(), LOOP_GET_STATUS64, &mut info) };
-    if r != 0 {
-        return Err(format!(
-            "{}: LOOP_GET_STATUS64: {}",
-            device.display(),
-            std::io::Error::last_os_error()
-        ));
-    }
+    let mut info = loop_status(&f, device)?;
     info.lo_flags |= LO_FLAGS_AUTOCLEAR;
-    // SAFETY: as above.
+    // SAFETY: LOOP_SET_STATUS64 reads one struct loop_info64 through the
+    // pointer, which points at a live, correctly laid out value.
     let r = unsafe { libc::ioctl(f.as_raw_fd(), LOOP_SET_STATUS64, &info) };
     if r != 0 {
         return Err(format!(

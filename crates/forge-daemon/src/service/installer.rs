@@ -43,6 +43,36 @@ fn failed() -> ForgeError {
     ))
 }
 
+impl Installer {
+    /// Runs `list` on the blocking pool while holding the caller's throttle
+    /// turn for `call`, and converts each item with `to_dbus`. A failure (or
+    /// a panicked task) is logged as "`call` failed" with its detail and
+    /// answered with `ForgeError::Failed(message())`.
+    async fn throttled_listing<T: Send + 'static>(
+        &self,
+        conn: &zbus::Connection,
+        header: &Header<'_>,
+        call: &str,
+        list: fn(&DaemonConfig) -> Result<Vec<T>, String>,
+        to_dbus: impl Fn(&T) -> HashMap<String, OwnedVariant>,
+        message: impl FnOnce() -> String,
+    ) -> Result<Vec<HashMap<String, OwnedVariant>>, ForgeError> {
+        let _turn = self.registry.throttle.enter(conn, header, call).await?;
+        let config = Arc::clone(&self.config);
+        let items = tokio::task::spawn_blocking(move || list(&config))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+        match items {
+            Ok(items) => Ok(items.iter().map(to_dbus).collect()),
+            Err(detail) => {
+                tracing::error!(%detail, "{call} failed");
+                Err(ForgeError::Failed(message()))
+            }
+        }
+    }
+}
+
 #[zbus::interface(name = "org.intergenos.Forge1.Installer")]
 impl Installer {
     /// `aa{sv}`: device, model, size, removable, read_only, transport, in_use.
@@ -51,25 +81,15 @@ impl Installer {
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] conn: &zbus::Connection,
     ) -> Result<Vec<HashMap<String, OwnedVariant>>, ForgeError> {
-        let _turn = self
-            .registry
-            .throttle
-            .enter(conn, &header, "ListDisks")
-            .await?;
-        let config = Arc::clone(&self.config);
-        let disks = tokio::task::spawn_blocking(move || crate::service::disks::list(&config))
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r);
-        match disks {
-            Ok(d) => Ok(d.iter().map(|d| d.to_dbus()).collect()),
-            Err(detail) => {
-                tracing::error!(%detail, "ListDisks failed");
-                Err(ForgeError::Failed(tr(
-                    "The installer could not list the disks.",
-                )))
-            }
-        }
+        self.throttled_listing(
+            conn,
+            &header,
+            "ListDisks",
+            crate::service::disks::list,
+            |d| d.to_dbus(),
+            || tr("The installer could not list the disks."),
+        )
+        .await
     }
 
     /// `aa{sv}`: name, description, required, packages, download_size, installed_size.
@@ -78,25 +98,15 @@ impl Installer {
         #[zbus(header)] header: Header<'_>,
         #[zbus(connection)] conn: &zbus::Connection,
     ) -> Result<Vec<HashMap<String, OwnedVariant>>, ForgeError> {
-        let _turn = self
-            .registry
-            .throttle
-            .enter(conn, &header, "ListPackageGroups")
-            .await?;
-        let config = Arc::clone(&self.config);
-        let groups = tokio::task::spawn_blocking(move || crate::service::groups::list(&config))
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r);
-        match groups {
-            Ok(g) => Ok(g.iter().map(|g| g.to_dbus()).collect()),
-            Err(detail) => {
-                tracing::error!(%detail, "ListPackageGroups failed");
-                Err(ForgeError::Failed(tr(
-                    "The installer could not read its signed package set.",
-                )))
-            }
-        }
+        self.throttled_listing(
+            conn,
+            &header,
+            "ListPackageGroups",
+            crate::service::groups::list,
+            |g| g.to_dbus(),
+            || tr("The installer could not read its signed package set."),
+        )
+        .await
     }
 
     /// `(field, message)` pairs; empty means valid. `Busy` when the caller
