@@ -13,38 +13,8 @@ use std::time::Duration;
 
 use forge_daemon::pipeline::InstallState;
 use forge_daemon::resources::blockdev;
-use forge_daemon::resources::loopdev::{partition_path, wait_for_partitions};
+use forge_daemon::resources::loopdev::partition_path;
 use forge_daemon::resources::partnodes::PartitionNodes;
-
-fn attach(file: &Path) -> PathBuf {
-    std::fs::File::create(file)
-        .unwrap()
-        .set_len(256 << 20)
-        .unwrap();
-    let out = Command::new("losetup")
-        .args(["--find", "--show", "--partscan"])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "losetup: {out:?}");
-    let dev = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    let mut sfdisk = Command::new("sfdisk")
-        .arg("--quiet")
-        .arg(&dev)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    sfdisk
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"label: gpt\nsize=100MiB\nsize=100MiB\n")
-        .unwrap();
-    assert!(sfdisk.wait().unwrap().success());
-    wait_for_partitions(&dev, 2, Duration::from_secs(20)).expect("partitions");
-    dev
-}
 
 fn detach(dev: &Path) {
     let _ = Command::new("losetup").arg("-d").arg(dev).status();
@@ -101,8 +71,8 @@ fn a_stale_node_is_not_used_and_made_nodes_go_with_the_guard() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path().to_path_buf();
     common::in_namespace(move || {
-        let a = attach(&t.join("a.img"));
-        let b = attach(&t.join("b.img"));
+        let a = common::attach_two_partition_loop(&t.join("a.img"));
+        let b = common::attach_two_partition_loop(&t.join("b.img"));
         let victim = blockdev::dev_of(&partition_path(&b, 1)).unwrap();
         let stale = partition_path(&a, 1);
         let _cleanup = Cleanup {
@@ -154,7 +124,7 @@ fn an_install_with_stale_nodes_formats_its_own_partitions() {
     let img = image.clone();
     common::in_namespace(move || {
         // Someone else's disk, with recognizable bytes on its partition 1.
-        let other = attach(&t.join("other.img"));
+        let other = common::attach_two_partition_loop(&t.join("other.img"));
         let mut cleanup = Cleanup {
             nodes: Vec::new(),
             loops: vec![other.clone()],

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use forge_daemon::config::DaemonConfig;
 use forge_daemon::phases;
 use forge_daemon::pipeline::context::CancelToken;
 use forge_daemon::pipeline::JobContext;
@@ -28,38 +27,7 @@ struct Loop {
 
 impl Loop {
     fn new(dir: &Path, name: &str) -> Loop {
-        let file = dir.join(name);
-        std::fs::File::create(&file)
-            .unwrap()
-            .set_len(256 << 20)
-            .unwrap();
-        let out = Command::new("losetup")
-            .args(["--find", "--show", "--partscan"])
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "losetup: {out:?}");
-        let dev = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        let mut sfdisk = Command::new("sfdisk")
-            .arg("--quiet")
-            .arg(&dev)
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        sfdisk
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"label: gpt\nsize=100MiB\nsize=100MiB\n")
-            .unwrap();
-        assert!(sfdisk.wait().unwrap().success());
-        forge_daemon::resources::loopdev::wait_for_partitions(
-            &dev,
-            2,
-            std::time::Duration::from_secs(20),
-        )
-        .expect("partitions");
+        let dev = common::attach_two_partition_loop(&dir.join(name));
         Loop { dev }
     }
 
@@ -75,18 +43,7 @@ impl Drop for Loop {
 }
 
 fn ctx_for(tmp: &Path, disk: &Path) -> JobContext {
-    let config = DaemonConfig {
-        payload: tmp.join("payload"),
-        keyring: tmp.join("keyring"),
-        override_phrase: "I understand".into(),
-        staging_dir: tmp.join("staging"),
-        allow_image_targets: true,
-        image_dir: tmp.to_path_buf(),
-        accepted_plan: tmp.join("install.yaml"),
-        test_fail_at_phase: None,
-        test_panic_at_phase: None,
-        trust: None,
-    };
+    let config = common::daemon_config(tmp, &tmp.join("keyring"));
     let io = InstallIo {
         disk: disk.display().to_string(),
         root_password: Secret::new(common::ROOT_PW),

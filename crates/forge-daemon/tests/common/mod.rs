@@ -185,15 +185,10 @@ pub fn make_image(dir: &Path, size: u64) -> PathBuf {
     img
 }
 
-pub struct Job {
-    pub ctx: JobContext,
-    pub recorder: Arc<Recorder>,
-}
-
-/// A job context for `image` whose verify step is done by hand, as the
-/// verify phase does it: signatures checked, groups resolved, archives hashed.
-pub fn job(tmp: &Path, keyring: &Path, image: &Path, boot: &str, dry_run: bool) -> Job {
-    let config = DaemonConfig {
+/// A daemon configuration for tests under `tmp`: image targets allowed in
+/// `tmp`, the release keyring at `keyring`, no fault injection.
+pub fn daemon_config(tmp: &Path, keyring: &Path) -> DaemonConfig {
+    DaemonConfig {
         payload: tmp.join("payload"),
         keyring: keyring.to_path_buf(),
         override_phrase: "I understand".into(),
@@ -204,7 +199,56 @@ pub fn job(tmp: &Path, keyring: &Path, image: &Path, boot: &str, dry_run: bool) 
         test_fail_at_phase: None,
         test_panic_at_phase: None,
         trust: None,
-    };
+    }
+}
+
+/// Attaches a fresh 256 MiB sparse file `file` to a loop device (with
+/// partition scanning), writes a GPT of two 100 MiB partitions and waits for
+/// their nodes; returns the device. The caller detaches it.
+pub fn attach_two_partition_loop(file: &Path) -> PathBuf {
+    std::fs::File::create(file)
+        .unwrap()
+        .set_len(256 << 20)
+        .unwrap();
+    let out = Command::new("losetup")
+        .args(["--find", "--show", "--partscan"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "losetup: {out:?}");
+    let dev = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let mut sfdisk = Command::new("sfdisk")
+        .arg("--quiet")
+        .arg(&dev)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    sfdisk
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"label: gpt\nsize=100MiB\nsize=100MiB\n")
+        .unwrap();
+    assert!(sfdisk.wait().unwrap().success());
+    forge_daemon::resources::loopdev::wait_for_partitions(
+        &dev,
+        2,
+        std::time::Duration::from_secs(20),
+    )
+    .expect("partitions");
+    dev
+}
+
+pub struct Job {
+    pub ctx: JobContext,
+    pub recorder: Arc<Recorder>,
+}
+
+/// A job context for `image` whose verify step is done by hand, as the
+/// verify phase does it: signatures checked, groups resolved, archives hashed.
+pub fn job(tmp: &Path, keyring: &Path, image: &Path, boot: &str, dry_run: bool) -> Job {
+    let config = daemon_config(tmp, keyring);
     let plan = plan(boot);
     let io = InstallIo {
         disk: image.display().to_string(),
