@@ -6,7 +6,7 @@ mod common;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-use common::{two_packages, Scratch};
+use common::{base_package, built, Scratch};
 use forge_payload::testkit::{self, RawEntry};
 use forge_payload::{DeployEvent, FileStatus, PayloadError, UnsafeReason};
 
@@ -15,15 +15,7 @@ use forge_payload::{DeployEvent, FileStatus, PayloadError, UnsafeReason};
 /// nothing changed outside the target).
 fn refusal(entries: Vec<RawEntry>, size: u64) -> (Scratch, PayloadError) {
     let s = Scratch::new();
-    testkit::make_package(
-        &s.packages(),
-        "base",
-        "1.0",
-        "core",
-        &[],
-        &[("etc/base.conf", b"base\n")],
-        None,
-    );
+    base_package(&s);
     s.raw_package("evil", size, entries);
     s.build();
     let before = s.snapshot();
@@ -274,9 +266,7 @@ fn truncated_gzip_is_refused_and_rolled_back() {
 
 #[test]
 fn lying_pkginfo_is_refused() {
-    let s = Scratch::new();
-    two_packages(&s);
-    s.build();
+    let s = built();
     // Replace app's archive by one whose .PKGINFO claims another name, and
     // sign a payload listing it as `app` (a signer's mistake or a mix-up).
     let p = s.open();
@@ -333,9 +323,7 @@ fn lying_pkginfo_is_refused() {
 
 #[test]
 fn archive_swapped_after_verification_never_lands() {
-    let s = Scratch::new();
-    two_packages(&s);
-    s.build();
+    let s = built();
     let p = s.open();
     let pkgs = p.packages().to_vec();
     let report = p.verify_archives(&pkgs);
@@ -370,9 +358,7 @@ fn archive_swapped_after_verification_never_lands() {
 
 #[test]
 fn overridden_mismatch_deploys_the_bytes_that_were_seen() {
-    let s = Scratch::new();
-    two_packages(&s);
-    s.build();
+    let s = built();
     let p = s.open();
     // Tamper before verification: the report records the actual hash and,
     // after an authorized override, exactly those bytes may land.
@@ -390,17 +376,12 @@ fn overridden_mismatch_deploys_the_bytes_that_were_seen() {
     assert!(!report.is_clean());
     let out = forge_payload::deploy(&p, &report, &pkgs, &s.target, &|_| {});
     assert!(out.failed.is_empty(), "{:?}", out.failed);
-    assert_eq!(
-        std::fs::read(s.target.join("etc/base.conf")).unwrap(),
-        b"chg\n"
-    );
+    assert_eq!(s.target_bytes("etc/base.conf"), b"chg\n");
 }
 
 #[test]
 fn unverified_package_is_refused() {
-    let s = Scratch::new();
-    two_packages(&s);
-    s.build();
+    let s = built();
     let p = s.open();
     let pkgs = p.packages().to_vec();
     let empty = forge_payload::IntegrityReport::default();
@@ -422,15 +403,7 @@ fn unverified_package_is_refused() {
 #[test]
 fn good_deploy_keeps_metadata_and_registers() {
     let s = Scratch::new();
-    testkit::make_package(
-        &s.packages(),
-        "base",
-        "1.0",
-        "core",
-        &[],
-        &[("etc/base.conf", b"base\n")],
-        None,
-    );
+    base_package(&s);
     let mut setuid = RawEntry::file("usr/bin/su", b"su binary");
     setuid.mode = 0o4755;
     let mut exe = RawEntry::file("usr/bin/tool", b"tool");
@@ -547,23 +520,16 @@ fn good_deploy_keeps_metadata_and_registers() {
 
 #[test]
 fn redeploy_into_same_root_replaces_files() {
-    let s = Scratch::new();
-    two_packages(&s);
-    s.build();
+    let s = built();
     assert!(s.deploy_all().failed.is_empty());
     let out = s.deploy_all();
     assert!(out.failed.is_empty(), "{:?}", out.failed);
-    assert_eq!(
-        std::fs::read(s.target.join("etc/base.conf")).unwrap(),
-        b"base\n"
-    );
+    assert_eq!(s.target_bytes("etc/base.conf"), b"base\n");
 }
 
 #[test]
 fn integrity_report_feeds_audit_and_signal() {
-    let s = Scratch::new();
-    two_packages(&s);
-    s.build();
+    let s = built();
     let p = s.open();
     let r = p.verify_archives(p.packages());
     assert_eq!(r.audit_lines().len(), 2);

@@ -7,14 +7,12 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{two_packages, Scratch};
+use common::{built, Scratch};
 use forge_payload::{DeployEvent, PackageEntry};
 
 #[test]
 fn a_raised_flag_stops_the_deploy_before_anything_is_written() {
-    let s = Scratch::new();
-    two_packages(&s);
-    s.build();
+    let s = built();
     let payload = s.open();
     let pkgs: Vec<PackageEntry> = payload.packages().to_vec();
     let report = payload.verify_archives(&pkgs);

@@ -7,18 +7,11 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use common::{two_packages, Scratch};
+use common::{built, Scratch};
 use forge_payload::freshness::{format_utc, parse_utc, unix_secs, Validity};
 use forge_payload::{build, open_verified, open_verified_at, testkit, PayloadError};
 
 const DAY: u64 = 86_400;
-
-fn built() -> Scratch {
-    let s = Scratch::new();
-    two_packages(&s);
-    s.build();
-    s
-}
 
 /// Re-signs `s`'s payload with the index valid for `validity`.
 fn resign(s: &Scratch, validity: Validity) {

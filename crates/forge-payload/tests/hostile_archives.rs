@@ -8,7 +8,7 @@ mod common;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::{two_packages, Scratch};
+use common::{base_package, built, Scratch};
 use forge_payload::testkit::{self, RawEntry};
 use forge_payload::{DeployEvent, PayloadError};
 
@@ -39,15 +39,7 @@ fn append_zeros(path: &std::path::Path, mib: usize) {
 /// quick and did not grow the process by the declared size.
 fn refused_extension(entries: Vec<RawEntry>) -> PayloadError {
     let s = Scratch::new();
-    testkit::make_package(
-        &s.packages(),
-        "base",
-        "1.0",
-        "core",
-        &[],
-        &[("etc/base.conf", b"base\n")],
-        None,
-    );
+    base_package(&s);
     let p = s.raw_package("evil", 100, entries);
     append_zeros(&p, 128);
     s.build();
@@ -143,22 +135,14 @@ fn long_names_and_pax_records_within_the_cap_still_deploy() {
     s.build();
     let report = s.deploy_all();
     assert!(report.failed.is_empty(), "{:?}", report.failed);
-    assert_eq!(std::fs::read(s.target.join(&long_file)).unwrap(), b"long\n");
-    assert_eq!(
-        std::fs::read(s.target.join("usr/share/pax-named")).unwrap(),
-        b"pax\n"
-    );
-    assert_eq!(
-        std::fs::read(s.target.join("usr/share/after")).unwrap(),
-        b"after\n"
-    );
+    assert_eq!(s.target_bytes(&long_file), b"long\n");
+    assert_eq!(s.target_bytes("usr/share/pax-named"), b"pax\n");
+    assert_eq!(s.target_bytes("usr/share/after"), b"after\n");
 }
 
 #[test]
 fn archive_swapped_during_deploy_is_not_the_one_extracted() {
-    let s = Scratch::new();
-    two_packages(&s);
-    s.build();
+    let s = built();
     let p = s.open();
     let pkgs = p.packages().to_vec();
     let report = p.verify_archives(&pkgs);
@@ -186,7 +170,7 @@ fn archive_swapped_during_deploy_is_not_the_one_extracted() {
     assert!(!evil.exists(), "the swap happened");
     assert!(out.failed.is_empty(), "{:?}", out.failed);
     assert_eq!(
-        std::fs::read(s.target.join("usr/bin/app")).unwrap(),
+        s.target_bytes("usr/bin/app"),
         b"#!/bin/sh\necho app\n",
         "the verified bytes landed"
     );

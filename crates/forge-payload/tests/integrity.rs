@@ -6,16 +6,9 @@ mod common;
 
 use std::io::Write;
 
-use common::{two_packages, Scratch};
+use common::{built, Scratch};
 use forge_payload::testkit;
 use forge_payload::{build, open_verified, FileStatus, PayloadError};
-
-fn built() -> Scratch {
-    let s = Scratch::new();
-    two_packages(&s);
-    s.build();
-    s
-}
 
 #[test]
 fn tampered_archive_is_a_mismatch() {

@@ -5,16 +5,9 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use common::{two_packages, Scratch};
+use common::{built, two_packages, Scratch};
 use forge_payload::testkit::{self, Gpg};
 use forge_payload::{open_verified, Keyring, PayloadError, SigProblem};
-
-fn built() -> Scratch {
-    let s = Scratch::new();
-    two_packages(&s);
-    s.build();
-    s
-}
 
 /// Asserts that opening the payload fails on `file`'s signature with `problem`.
 fn assert_sig_refused(s: &Scratch, keyring: &Keyring, file: &std::path::Path, problem: SigProblem) {

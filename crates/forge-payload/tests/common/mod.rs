@@ -109,6 +109,11 @@ impl Scratch {
     }
 
     /// Every path under the target (relative), for "nothing remains" checks.
+    /// The bytes of `rel` under the deployment root (panics if unreadable).
+    pub fn target_bytes(&self, rel: impl AsRef<Path>) -> Vec<u8> {
+        std::fs::read(self.target.join(rel)).unwrap()
+    }
+
     pub fn target_files(&self) -> Vec<String> {
         let mut out = BTreeMap::new();
         walk(&self.target, Path::new("/nonexistent"), &mut out);
@@ -154,8 +159,9 @@ fn walk(dir: &Path, skip: &Path, out: &mut BTreeMap<PathBuf, (u64, i64, u64)>) {
     }
 }
 
-/// A small well-formed package set: `base` (core) and `app` (base, depends on base).
-pub fn two_packages(s: &Scratch) {
+/// The well-formed `base` package (core, no dependencies, `etc/base.conf`
+/// reading "base\n"), added to `s`'s package directory.
+pub fn base_package(s: &Scratch) {
     testkit::make_package(
         &s.packages(),
         "base",
@@ -165,6 +171,19 @@ pub fn two_packages(s: &Scratch) {
         &[("etc/base.conf", b"base\n")],
         None,
     );
+}
+
+/// A scratch area whose payload is [`two_packages`], built and signed.
+pub fn built() -> Scratch {
+    let s = Scratch::new();
+    two_packages(&s);
+    s.build();
+    s
+}
+
+/// A small well-formed package set: `base` (core) and `app` (base, depends on base).
+pub fn two_packages(s: &Scratch) {
+    base_package(s);
     testkit::make_package(
         &s.packages(),
         "app",
