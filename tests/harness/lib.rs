@@ -7,6 +7,7 @@ pub mod client;
 pub mod cmd;
 pub mod daemon;
 pub mod env;
+pub mod hostile_yaml;
 pub mod polkit;
 pub mod qemu;
 pub mod skip;

@@ -17,23 +17,11 @@ use anyhow::{bail, Context, Result};
 use daemon_common::*;
 use forge_tests::client::Client;
 use forge_tests::env::ForgeEnv;
+use forge_tests::hostile_yaml::alias_bomb;
 use forge_tests::users;
 use serde_json::Value;
 
 const BUSY: &str = "org.intergenos.Forge1.Error.Busy";
-
-/// One anchored list of 16384 zeros, then aliases to it: 64 KiB that
-/// expand to ~1.8×10⁸ values.
-fn alias_bomb() -> String {
-    let mut text = String::from("a: &a [");
-    text.push_str(&vec!["0"; 16384].join(","));
-    text.push_str("]\nb: [");
-    while text.len() < 64 * 1024 - 8 {
-        text.push_str("*a,");
-    }
-    text.push_str("*a]\n");
-    text
-}
 
 /// The daemon's pid: the process whose command line names its config.
 fn daemon_pid(env: &ForgeEnv) -> Result<u32> {

@@ -4,6 +4,9 @@
 //! `MAX_PASSWORD_BYTES` is a problem on its field, before anything is written.
 
 mod common;
+/// The alias bomb, shared with the harness suites.
+#[path = "../../../tests/harness/hostile_yaml.rs"]
+mod hostile_yaml;
 
 use std::time::{Duration, Instant};
 
@@ -13,19 +16,7 @@ use forge_proto::validate::{
     check_plan, check_text, parse_plan, validate_io, validate_text, ParseError, DOCUMENT_FIELD,
     MAX_PASSWORD_BYTES,
 };
-
-/// The alias bomb of issue 9: one anchored list of 16384 zeros, then a list
-/// of aliases to it, 64 KiB in all (~1.8×10⁸ values once expanded).
-fn alias_bomb() -> String {
-    let mut text = String::from("a: &a [");
-    text.push_str(&vec!["0"; 16384].join(","));
-    text.push_str("]\nb: [");
-    while text.len() < 64 * 1024 - 8 {
-        text.push_str("*a,");
-    }
-    text.push_str("*a]\n");
-    text
-}
+use hostile_yaml::alias_bomb;
 
 /// The one problem of an anchored text, on the document, naming the position.
 fn assert_refused(text: &str, line: usize, column: usize) {
