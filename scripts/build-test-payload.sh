@@ -13,8 +13,10 @@
 #   OUT_DIR-keys/signing-key.asc   secret key (armored, no passphrase; tests only)
 #   OUT_DIR-keys/keyring.asc       its public certificate (the daemon's keyring)
 #
-# Environment: FORGE_DEB_CACHE (default: OUT_DIR/../forge-deb-cache) keeps the
-# downloaded .debs; FORGE_KERNEL_PKG overrides the kernel package
+# Environment: FORGE_DEB_CACHE keeps the downloaded .debs (default: the
+# machine-wide /var/cache/forge-test/debs when it can be written, so a fresh
+# clone reuses them, else OUT_DIR/../forge-deb-cache; files are named by
+# package and version, so the cache is keyed by its inputs); FORGE_KERNEL_PKG overrides the kernel package
 # (default: what linux-image-cloud-amd64 depends on); FORGECTL.
 #
 # Cached: nothing is rebuilt while this script and tests/payload/ are
@@ -32,7 +34,14 @@ src="$repo/tests/payload"
 mkdir -p "$1"
 out=$(cd "$1" && pwd)
 keys="$out-keys"
-cache="${FORGE_DEB_CACHE:-$(dirname "$out")/forge-deb-cache}"
+machine_cache=/var/cache/forge-test/debs
+if [ -n "${FORGE_DEB_CACHE:-}" ]; then
+    cache=$FORGE_DEB_CACHE
+elif mkdir -p "$machine_cache" 2>/dev/null && [ -w "$machine_cache" ]; then
+    cache=$machine_cache
+else
+    cache="$(dirname "$out")/forge-deb-cache"
+fi
 mkdir -p "$cache"
 
 exec 9>"$out.lock"
@@ -103,6 +112,9 @@ kver="${kernel_pkg#linux-image-}"
 
 debs=("$kernel_pkg" busybox-static grub-efi-amd64-bin grub-pc-bin shim-signed shim-helpers-amd64-signed)
 deb_file() { find "$cache" -maxdepth 1 -name "${1}_*.deb" | sort -V | tail -n 1; }
+# The cache may be shared by several clones: one downloads at a time.
+exec 8>"$cache/.lock"
+flock 8
 missing=()
 for p in "${debs[@]}"; do
     [ -n "$(deb_file "$p")" ] || missing+=("$p")
@@ -113,6 +125,7 @@ if [ ${#missing[@]} -gt 0 ]; then
         (cd "$cache" && apt_get download "${missing[@]}" >&2) || die "apt-get download ${missing[*]} failed"
     fi
 fi
+flock -u 8
 
 # --- helpers -----------------------------------------------------------------
 work=$(mktemp -d "$out.work.XXXXXX")

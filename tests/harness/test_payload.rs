@@ -9,7 +9,8 @@
 //! - `<target>/forge-test-payload/` — the payload (packages/, manifest, index, signatures)
 //! - `<target>/forge-test-payload-keys/keyring.asc` — public keyring for the daemon config
 //! - `<target>/forge-test-payload-keys/signing-key.asc` — the secret key (tests only)
-//! - `<target>/forge-deb-cache/` — the downloaded .debs
+//! - `/var/cache/forge-test/debs/` (machine-wide, shared by clones; else
+//!   `<target>/forge-deb-cache/`) — the downloaded .debs
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
