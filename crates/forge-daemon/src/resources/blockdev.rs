@@ -16,9 +16,25 @@ pub type DevNum = (u64, u64);
 /// Device numbers of a block device node (following symlinks).
 pub fn dev_of(path: &Path) -> Option<DevNum> {
     let m = std::fs::metadata(path).ok()?;
-    m.file_type()
-        .is_block_device()
-        .then(|| (libc::major(m.rdev()) as u64, libc::minor(m.rdev()) as u64))
+    m.file_type().is_block_device().then(|| rdev(&m))
+}
+
+/// `st_rdev` of a node as `(major, minor)`.
+pub fn rdev(meta: &std::fs::Metadata) -> DevNum {
+    (
+        libc::major(meta.rdev()) as u64,
+        libc::minor(meta.rdev()) as u64,
+    )
+}
+
+/// What sysfs says the block device with `node`'s file name is
+/// (`/sys/class/block/<name>/dev`), whatever the node itself points at.
+pub fn sysfs_dev_named(node: &Path) -> Option<DevNum> {
+    read_dev(
+        &Path::new("/sys/class/block")
+            .join(node.file_name()?)
+            .join("dev"),
+    )
 }
 
 pub fn parse_dev(s: &str) -> Option<DevNum> {
@@ -254,13 +270,10 @@ pub fn partition_node(node: &Path) -> Result<DevNum, String> {
     let name = node
         .file_name()
         .ok_or_else(|| format!("{}: no file name", node.display()))?;
-    let want = read_dev(&Path::new("/sys/class/block").join(name).join("dev"))
+    let want = sysfs_dev_named(node)
         .ok_or_else(|| format!("the kernel knows no partition {}", name.to_string_lossy()))?;
     let meta = std::fs::symlink_metadata(node).map_err(|e| format!("{}: {e}", node.display()))?;
-    let have = (
-        libc::major(meta.rdev()) as u64,
-        libc::minor(meta.rdev()) as u64,
-    );
+    let have = rdev(&meta);
     if !meta.file_type().is_block_device() || have != want {
         return Err(format!(
             "{} is {}:{}, but the kernel's {} is {}:{}",

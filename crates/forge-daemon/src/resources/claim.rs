@@ -60,8 +60,10 @@ impl TargetClaim {
             })?;
         let identity = Identity::of(path)
             .ok_or_else(|| ClaimError::Other(format!("{}: not a block device", path.display())))?;
-        let rdev = file.metadata().map(|m| m.rdev()).unwrap_or(0);
-        let held_dev = (libc::major(rdev) as u64, libc::minor(rdev) as u64);
+        let held_dev = file
+            .metadata()
+            .map(|m| super::blockdev::rdev(&m))
+            .unwrap_or((0, 0));
         if held_dev != identity.dev {
             return Err(ClaimError::Other(format!(
                 "{} changed while it was opened",

@@ -234,7 +234,7 @@ pub fn wait_for_partitions(
         }
         for p in &parts {
             if !node_ok(p) {
-                make_node_from_sysfs(disk, p);
+                make_node_from_sysfs(p);
             }
         }
         if start.elapsed() > timeout {
@@ -255,19 +255,8 @@ pub fn wait_for_partitions(
 
 /// Creates `/dev/loop0p1` from `/sys/class/block/loop0p1/dev` (major:minor)
 /// when the kernel knows the partition but nothing made the node.
-fn make_node_from_sysfs(disk: &Path, part: &Path) {
-    let (Some(_), Some(name)) = (disk.file_name(), part.file_name()) else {
-        return;
-    };
-    let dev = Path::new("/sys/class/block").join(name).join("dev");
-    let Ok(text) = std::fs::read_to_string(dev) else {
-        return;
-    };
-    let mut it = text.trim().split(':');
-    let (Some(Ok(major)), Some(Ok(minor))) = (
-        it.next().map(str::parse::<u64>),
-        it.next().map(str::parse::<u64>),
-    ) else {
+fn make_node_from_sysfs(part: &Path) {
+    let Some((major, minor)) = super::blockdev::sysfs_dev_named(part) else {
         return;
     };
     // A stale node (another device's numbers) is replaced.

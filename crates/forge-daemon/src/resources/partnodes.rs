@@ -65,7 +65,10 @@ impl PartitionNodes {
         let wanted: Vec<PathBuf> = (1..=count).map(|n| partition_path(disk, n)).collect();
         let start = Instant::now();
         let devs = loop {
-            let devs: Vec<Option<blockdev::DevNum>> = wanted.iter().map(|p| sysfs_dev(p)).collect();
+            let devs: Vec<Option<blockdev::DevNum>> = wanted
+                .iter()
+                .map(|p| blockdev::sysfs_dev_named(p))
+                .collect();
             if devs.iter().all(Option::is_some) {
                 break devs.into_iter().flatten().collect::<Vec<_>>();
             }
@@ -130,14 +133,6 @@ impl PartitionNodes {
         blockdev::partition_node(&node)?;
         Ok(node)
     }
-}
-
-/// What sysfs says partition `path` (by its kernel name) is.
-fn sysfs_dev(path: &Path) -> Option<blockdev::DevNum> {
-    let name = path.file_name()?;
-    let text =
-        std::fs::read_to_string(Path::new("/sys/class/block").join(name).join("dev")).ok()?;
-    blockdev::parse_dev(&text)
 }
 
 impl Drop for PartitionNodes {
