@@ -99,27 +99,18 @@ impl InstallIoError {
 }
 
 impl InstallIo {
-    /// The `a{sv}` form sent over D-Bus.
+    /// The `a{sv}` form with owned values: [`InstallIo::to_dbus_borrowed`]
+    /// copied (for tests and the test client; clients send the borrowed one).
     pub fn to_dbus(&self) -> HashMap<String, OwnedValue> {
-        let mut m = HashMap::new();
-        let s = |v: &str| OwnedValue::try_from(Value::from(v.to_string())).expect("string value");
-        m.insert(keys::DISK.to_string(), s(&self.disk));
-        m.insert(
-            keys::ROOT_PASSWORD.to_string(),
-            s(self.root_password.expose()),
-        );
-        m.insert(
-            keys::USER_PASSWORD.to_string(),
-            s(self.user_password.expose()),
-        );
-        if !self.secure_boot_password.is_empty() {
-            m.insert(
-                keys::SECURE_BOOT_PASSWORD.to_string(),
-                s(self.secure_boot_password.expose()),
-            );
-        }
-        m.insert(keys::DRY_RUN.to_string(), OwnedValue::from(self.dry_run));
-        m
+        self.to_dbus_borrowed()
+            .into_iter()
+            .map(|(k, v)| {
+                // Strings and booleans only: owning them cannot fail (only
+                // file descriptors can).
+                let v = v.try_to_owned().expect("string or boolean value");
+                (k.to_string(), v)
+            })
+            .collect()
     }
 
     /// The same `a{sv}` dictionary with every string *borrowed* from `self`:
