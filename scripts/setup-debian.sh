@@ -17,6 +17,13 @@ PACKAGES=(
   grub-common grub2-common grub-efi-amd64-bin grub-pc-bin sbsigntool mokutil openssl efitools
   # boot tests
   ovmf qemu-system-x86 cpio busybox-static python3-pip python3-venv
+  # the text frontend's walks (tests/harness/tmux.rs)
+  tmux
+  # the live medium (forge-iso, scripts/build-live.sh, tests/tests/live_*.rs)
+  squashfs-tools xorriso cryptsetup-bin systemd-boot-efi mmdebstrap
+  shim-signed grub-efi-amd64-signed shim-helpers-amd64-signed
+  # installing FORGE like a distribution (scripts/install.sh, tests/tests/install_layout.rs)
+  desktop-file-utils appstream man-db groff-base
   # payload tooling and baselines
   gnupg gpgv coreutils tar gzip pigz zstd xz-utils file
   # translations

@@ -39,8 +39,6 @@ echo "== cargo fmt --all --check"
 cargo fmt --all --check
 echo "== cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== unused dependencies (tests/tests/unused_deps.rs)"
-cargo test -p forge-tests --test unused_deps
 echo "== translations"
 bash scripts/compile-po.sh "$FORGE_LOCALEDIR"
 # Only these two packages are selected, so no test feature (fault-injection,
