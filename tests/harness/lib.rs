@@ -12,4 +12,5 @@ pub mod polkit;
 pub mod qemu;
 pub mod skip;
 pub mod test_payload;
+pub mod tmux;
 pub mod users;
