@@ -16,6 +16,7 @@ pub mod phase;
 pub mod plan;
 pub mod validate;
 pub mod wire;
+pub mod wizard;
 
 pub use catalog::SystemCatalog;
 pub use error::ForgeError;
