@@ -12,7 +12,7 @@
 //! Commands: `watch`, `install YAML_FILE IO_JSON_FILE`,
 //! `follow-install YAML_FILE IO_JSON_FILE`, `validate YAML_FILE`,
 //! `cancel PATH`, `override PATH PHRASE...`, `props PATH`, `disks`,
-//! `groups`, `version`, and `forge-finished PATH` (broadcasts a forged
+//! `groups`, `version`, `active-job` (`path` null when none), and `forge-finished PATH` (broadcasts a forged
 //! `Finished(true, ...)` on PATH from this client's own connection).
 
 use std::collections::HashMap;
@@ -215,6 +215,10 @@ async fn command(daemon: Daemon, line: String) {
         },
         "version" => match daemon.version().await {
             Ok(v) => json!({"reply": cmd, "ok": true, "version": v}),
+            Err(e) => err_json(&cmd, &e),
+        },
+        "active-job" => match daemon.active_job().await {
+            Ok(p) => json!({"reply": cmd, "ok": true, "path": p}),
             Err(e) => err_json(&cmd, &e),
         },
         other => {

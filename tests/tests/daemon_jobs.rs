@@ -2,7 +2,8 @@
 //! and Finished in order with a monotone fraction; one install at a time;
 //! a vanished client does not stop a job; ValidatePlan agrees with
 //! `forgectl validate`; no password leaks into the log, a signal, a
-//! property or the accepted install.yaml.
+//! property or the accepted install.yaml; `ActiveJob` names the running
+//! job and is "/" once it finished.
 
 mod daemon_common;
 
@@ -190,6 +191,44 @@ fn second_install_is_busy_and_a_vanished_client_does_not_stop_the_job() -> anyho
     assert_eq!(state, "cancelled");
     let log = env.daemon.log();
     assert!(log.contains("job finished"), "{log}");
+    Ok(())
+}
+
+#[test]
+fn active_job_names_the_running_job_and_root_after() -> anyhow::Result<()> {
+    if skip() {
+        return Ok(());
+    }
+    let payload = signed_payload()?;
+    payload.tamper("busybox")?; // the job waits in awaiting-override
+    let env = start(&payload)?;
+    let img = image(&env)?;
+    let mut reader = env.client(&users::outsider()?)?; // reading needs no rights
+    let idle = reader.request("active-job")?;
+    assert_eq!(idle["ok"], true, "{idle}");
+    assert!(idle["path"].is_null(), "no job yet: {idle}");
+
+    let mut a = env.client(&users::permitted()?)?;
+    a.request("watch")?;
+    let r = install(&mut a, &plan_yaml(&["core"]), &io_json(&img, true))?;
+    assert_eq!(r["ok"], true, "{r}");
+    let path = r["path"].as_str().unwrap().to_string();
+    let running = reader.request("active-job")?;
+    assert_eq!(running["path"], path.as_str(), "while running: {running}");
+    a.wait_signal(|s| s["signal"] == "IntegrityFailed", JOB_TIMEOUT)?;
+    let waiting = reader.request("active-job")?;
+    assert_eq!(
+        waiting["path"],
+        path.as_str(),
+        "while awaiting-override: {waiting}"
+    );
+
+    let c = a.request(&format!("cancel {path}"))?;
+    assert_eq!(c["ok"], true, "{c}");
+    let fin = finished(&mut a, &path)?;
+    assert_eq!(fin["args"][0], false, "{fin}");
+    let after = reader.request("active-job")?;
+    assert!(after["path"].is_null(), "after Finished: {after}");
     Ok(())
 }
 

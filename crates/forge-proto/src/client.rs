@@ -118,6 +118,13 @@ impl Daemon {
         Ok(self.installer.version().await?)
     }
 
+    /// The object path of the job running now (to follow with
+    /// [`Daemon::attach`]), or `None` when the daemon is idle.
+    pub async fn active_job(&self) -> Result<Option<String>, ForgeError> {
+        let path = self.installer.active_job().await?;
+        Ok(job_path(path.as_str()))
+    }
+
     pub async fn list_disks(&self) -> Result<Vec<DiskInfo>, ForgeError> {
         let v = self.installer.list_disks().await?;
         Ok(v.iter().map(DiskInfo::from_dbus).collect())
@@ -236,6 +243,11 @@ impl Daemon {
         });
         JobHandle { path, events: rx }
     }
+}
+
+/// `ActiveJob`'s value as an optional job path: "/" (no job) is `None`.
+pub fn job_path(active_job: &str) -> Option<String> {
+    (active_job != "/").then(|| active_job.to_string())
 }
 
 /// True when `msg` was sent by `owner` (the daemon's unique name) from the
@@ -447,6 +459,12 @@ mod tests {
             .build(&("x",))
             .expect("call");
         assert_eq!(decode_signal(&call), None);
+    }
+
+    #[test]
+    fn the_root_path_means_no_active_job() {
+        assert_eq!(job_path("/"), None);
+        assert_eq!(job_path(JOB), Some(JOB.to_string()));
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub fn members(interface: &str) -> Vec<Member> {
             Member::new(Method, "ValidatePlan", "s", "a(ss)"),
             Member::new(Method, "Install", "sa{sv}", "o"),
             Member::new(Property, "Version", "s", "read"),
+            Member::new(Property, "ActiveJob", "o", "read"),
         ],
         JOB_INTERFACE => vec![
             Member::new(Method, "OverrideIntegrity", "s", ""),
@@ -135,6 +136,7 @@ mod tests {
             <method name="ListDisks"><arg type="aa{sv}" direction="out"/></method>
             <method name="ListPackageGroups"><arg type="aa{sv}" direction="out"/></method>
             <property name="Version" type="s" access="read"/>
+            <property name="ActiveJob" type="o" access="read"/>
           </interface></node>"#;
         assert_eq!(
             introspected(xml, INSTALLER_INTERFACE).as_ref(),

@@ -48,6 +48,10 @@ pub trait Installer {
 
     #[zbus(property)]
     fn version(&self) -> zbus::Result<String>;
+
+    /// The running job's object path, or "/" when no job runs.
+    #[zbus(property)]
+    fn active_job(&self) -> zbus::Result<OwnedObjectPath>;
 }
 
 /// `org.intergenos.Forge1.Job` at `/org/intergenos/Forge1/Job/<n>`.

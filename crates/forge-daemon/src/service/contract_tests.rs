@@ -112,6 +112,11 @@ async fn every_proxy_method_and_property_speaks_the_served_interface() {
         installer.version().await.expect("Version"),
         forge_proto::VERSION
     );
+    assert_eq!(
+        installer.active_job().await.expect("ActiveJob").as_str(),
+        "/",
+        "no job runs"
+    );
     let problems = installer
         .validate_plan("version: 1\n")
         .await

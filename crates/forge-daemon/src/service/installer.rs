@@ -9,12 +9,12 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
-use forge_proto::dbus::{ACTION_INSTALL, JOB_PATH_PREFIX};
+use forge_proto::dbus::{ACTION_INSTALL, JOB_PATH_PREFIX, OBJECT_PATH};
 use forge_proto::i18n::tr;
 use forge_proto::{ForgeError, InstallIo, InstallPlan, Problem};
 use zbus::message::Header;
 use zbus::object_server::ObjectServer;
-use zbus::{OwnedObjectPath, OwnedVariant};
+use zbus::{ObjectPath, OwnedObjectPath, OwnedVariant};
 
 use crate::checks;
 use crate::config::DaemonConfig;
@@ -219,12 +219,50 @@ impl Installer {
             return Err(failed());
         }
         tracing::info!(job = id, %caller, %path, "install accepted");
+        announce_active_job(conn).await;
         Ok(object_path)
     }
 
     #[zbus(property)]
     fn version(&self) -> String {
         forge_proto::VERSION.to_string()
+    }
+
+    /// The running job's object path, or "/" when no job runs (from the
+    /// job's acceptance until just before its `Finished`). A frontend
+    /// started during an install follows that job with it. Changes are
+    /// announced with PropertiesChanged, whose value is read when sent.
+    #[zbus(property)]
+    fn active_job(&self) -> OwnedObjectPath {
+        active_job_path(self.registry.running_id())
+    }
+}
+
+/// The `ActiveJob` value for the running job's id.
+fn active_job_path(id: Option<u32>) -> OwnedObjectPath {
+    let root = || OwnedObjectPath::from(ObjectPath::from_static_str_unchecked("/"));
+    match id {
+        Some(id) => {
+            OwnedObjectPath::try_from(format!("{JOB_PATH_PREFIX}/{id}")).unwrap_or_else(|_| root())
+        }
+        None => root(),
+    }
+}
+
+/// Emits PropertiesChanged for `ActiveJob` with its current value (after a
+/// job was accepted, and after a job's `Finished`). Nothing when the
+/// installer object is not served on `conn`.
+pub async fn announce_active_job(conn: &zbus::Connection) {
+    let Ok(iface) = conn
+        .object_server()
+        .interface::<_, Installer>(OBJECT_PATH)
+        .await
+    else {
+        return;
+    };
+    let installer = iface.get().await;
+    if let Err(e) = installer.active_job_changed(iface.signal_emitter()).await {
+        tracing::warn!("announcing ActiveJob: {e}");
     }
 }
 

@@ -243,6 +243,8 @@ pub async fn pump(conn: zbus::Connection, path: String, mut rx: UnboundedReceive
             tracing::warn!(%path, "emitting a job signal failed: {e}");
         }
         if last {
+            // The slot is free now: `ActiveJob` is "/" (or the next job).
+            crate::service::installer::announce_active_job(&conn).await;
             break;
         }
     }

@@ -68,6 +68,12 @@ impl Registry {
         self.lock().running.is_some()
     }
 
+    /// The id of the running job (from acceptance until just before its
+    /// `Finished`), if any.
+    pub fn running_id(&self) -> Option<u32> {
+        self.lock().running.as_ref().map(|(id, _)| *id)
+    }
+
     /// Takes the install slot, or `None` when a job is running.
     pub fn reserve(self: &Arc<Self>, cancel: CancelToken) -> Option<Slot> {
         let mut inner = self.lock();
