@@ -7,12 +7,16 @@
 //! the only system reads are in [`Wizard::from_system`] (see `system`).
 
 mod choices;
+mod present;
 mod rules;
 mod system;
 #[cfg(test)]
 mod tests;
 
 pub use choices::{fields, Choices};
+pub use present::{
+    boot_mode_label, group_label, password_strength, suggest_hostname, suggest_user_name,
+};
 pub use rules::{disk_refusal, format_size, installed_bytes, too_small_for_groups};
 pub use system::{environment_defaults, load_system_catalog, release_name};
 
@@ -362,7 +366,7 @@ impl Wizard {
                 if self.groups.is_empty() {
                     p.push(Problem::new(
                         "package_groups",
-                        tr("The package groups have not been listed yet."),
+                        tr("The installer service has not listed any software yet."),
                     ));
                 }
                 if let Some(d) = self.chosen_disk() {
