@@ -1,0 +1,137 @@
+//! The text polkit agent for this process (the `pkttyagent` approach, as
+//! systemctl does it): when no graphical agent serves the session (SSH, the
+//! console), `pkttyagent --notify-fd 3 --fallback --process <our pid>` is
+//! started around a call that may need authorization, so polkit asks the
+//! administrator's password on this terminal. `--fallback` leaves an
+//! existing agent in charge. polkitd looks up the agent of a D-Bus caller
+//! through the caller's process, so `--process` covers our bus name too.
+//!
+//! [`TtyAgent`] kills and reaps the agent when dropped.
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// The agent program (package `polkitd` / `policykit-1`).
+pub const PKTTYAGENT: &str = "pkttyagent";
+
+/// Whether a graphical session (and so its polkit agent) is present.
+pub fn graphical_session() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+}
+
+/// The arguments `pkttyagent` gets.
+pub fn agent_args(pid: u32) -> Vec<String> {
+    vec![
+        "--notify-fd".into(),
+        "3".into(),
+        "--fallback".into(),
+        "--process".into(),
+        pid.to_string(),
+    ]
+}
+
+/// A running `pkttyagent`; killed when dropped.
+pub struct TtyAgent {
+    child: Child,
+}
+
+fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded: both descriptors are new and ours.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+impl TtyAgent {
+    /// Starts the agent for this process and waits (up to 5 s) until it has
+    /// registered with polkitd, or has exited (another agent is in charge,
+    /// no polkitd). `Ok(None)` when `pkttyagent` is not installed.
+    pub fn start() -> std::io::Result<Option<TtyAgent>> {
+        let (read_end, write_end) = pipe()?;
+        let notify = write_end.as_raw_fd();
+        let mut cmd = Command::new(PKTTYAGENT);
+        cmd.args(agent_args(std::process::id()));
+        // SAFETY: only async-signal-safe calls (dup2) between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::dup2(notify, 3) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        drop(write_end);
+        let mut agent = TtyAgent { child };
+        agent.wait_registered(read_end, Duration::from_secs(5));
+        Ok(Some(agent))
+    }
+
+    /// Reads the notify pipe until the agent closes it (registered) or
+    /// exits, at most `limit`.
+    fn wait_registered(&mut self, read_end: OwnedFd, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let fd = read_end.as_raw_fd();
+        let mut file = std::fs::File::from(read_end);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                tracing::warn!("pkttyagent did not register within {limit:?}");
+                return;
+            }
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+            // SAFETY: one valid pollfd for the duration of the call.
+            let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+            if n < 0 {
+                return;
+            }
+            if n > 0 {
+                let mut buf = [0u8; 16];
+                match file.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => continue,
+                }
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for TtyAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_for_this_process_as_fallback() {
+        assert_eq!(
+            agent_args(42),
+            ["--notify-fd", "3", "--fallback", "--process", "42"]
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! Translated names shared by several screens (the GUI's msgids): boot
+//! modes, file systems, package groups.
+
+use forge_proto::i18n::tr;
+use forge_proto::{BootMode, Filesystem};
+
+pub const BOOT_MODES: [BootMode; 3] = [BootMode::Auto, BootMode::Efi, BootMode::Bios];
+pub const FILESYSTEMS: [Filesystem; 3] = [Filesystem::Ext4, Filesystem::Xfs, Filesystem::Btrfs];
+
+pub fn boot_mode(mode: BootMode) -> String {
+    match mode {
+        BootMode::Auto => tr("Automatic"),
+        BootMode::Efi => tr("UEFI"),
+        BootMode::Bios => tr("BIOS (legacy)"),
+    }
+}
+
+pub fn filesystem(fs: Filesystem) -> String {
+    match fs {
+        Filesystem::Ext4 => tr("ext4 (recommended)"),
+        Filesystem::Xfs => tr("XFS"),
+        Filesystem::Btrfs => tr("Btrfs"),
+    }
+}
+
+pub fn group(name: &str) -> String {
+    match name {
+        "toolchain" => tr("Toolchain"),
+        "core" => tr("Core system"),
+        "base" => tr("Base utilities"),
+        "desktop" => tr("GNOME desktop"),
+        "extra" => tr("Extra applications"),
+        "ai" => tr("Local AI assistant"),
+        other => other.to_string(),
+    }
+}
+
+/// Fills a translated plural message: `{count}` becomes `n`, and each
+/// `{name}` its value.
+pub fn fill(translated: &str, n: u64, args: &[(&str, &str)]) -> String {
+    let mut s = translated.replace("{count}", &n.to_string());
+    for (k, v) in args {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    s
+}
