@@ -7,7 +7,7 @@
 //! The binaries are not built by `cargo test -p forge-tests`; build them
 //! first: `cargo build -p forge-daemon --features fault-injection -p forge-cli`
 //! (scripts/test.sh does this; the feature gives the daemon the test-only
-//! `test_fail_at_phase` / `test_panic_at_phase` keys). They are looked up
+//! `test_fail_at_phase` / `test_panic_at_phase` / `test_pause_at_phase` keys). They are looked up
 //! next to the test executable
 //! (`target/<profile>/`), see [`built_binary`].
 
@@ -33,6 +33,10 @@ pub struct DaemonOptions {
     pub fail_at_phase: Option<String>,
     /// `test_panic_at_phase` (a phase wire name), for panic tests.
     pub panic_at_phase: Option<String>,
+    /// `test_pause_at_phase` and `test_pause_seconds`: the job holds at the
+    /// start of that phase (Cancel ends the hold), for tests that act
+    /// while a real install is mid-way.
+    pub pause_at_phase: Option<(String, u64)>,
 }
 
 impl Default for DaemonOptions {
@@ -44,6 +48,7 @@ impl Default for DaemonOptions {
             allow_image_targets: true,
             fail_at_phase: None,
             panic_at_phase: None,
+            pause_at_phase: None,
         }
     }
 }
@@ -119,6 +124,10 @@ impl Daemon {
         }
         if let Some(f) = &opts.panic_at_phase {
             set("test_panic_at_phase", f.clone().into());
+        }
+        if let Some((phase, secs)) = &opts.pause_at_phase {
+            set("test_pause_at_phase", phase.clone().into());
+            set("test_pause_seconds", (*secs).into());
         }
         let config_path = dir.path().join("forge-daemon.yaml");
         std::fs::write(&config_path, serde_yaml::to_string(&m)?)?;

@@ -52,6 +52,16 @@ pub struct DaemonConfig {
     #[cfg(feature = "fault-injection")]
     #[serde(default, deserialize_with = "de_phase")]
     pub test_panic_at_phase: Option<Phase>,
+    /// Test-only (cargo feature `fault-injection`): hold the pipeline at
+    /// the start of this phase for `test_pause_seconds` (Cancel ends the
+    /// wait at once), so a test can act while a real install is mid-way.
+    #[cfg(feature = "fault-injection")]
+    #[serde(default, deserialize_with = "de_phase")]
+    pub test_pause_at_phase: Option<Phase>,
+    /// How long `test_pause_at_phase` holds (default 30 s).
+    #[cfg(feature = "fault-injection")]
+    #[serde(default = "d_pause_seconds")]
+    pub test_pause_seconds: u64,
     /// The keyring as read and checked once by [`DaemonConfig::load`]
     /// (`None` for a configuration made otherwise, e.g. by a test).
     #[serde(skip)]
@@ -75,6 +85,11 @@ fn d_image_dir() -> PathBuf {
 }
 fn d_state_file() -> PathBuf {
     forge_proto::plan::ACCEPTED_PLAN_PATH.into()
+}
+
+#[cfg(feature = "fault-injection")]
+fn d_pause_seconds() -> u64 {
+    30
 }
 
 #[cfg(feature = "fault-injection")]

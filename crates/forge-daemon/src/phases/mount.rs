@@ -26,6 +26,21 @@ impl Drop for DirGuard {
     }
 }
 
+/// A mount point the job made, removed when the guard drops (after the
+/// mount on it, held later, is gone). Only an empty directory goes: if
+/// anything is still in it, it stays for a person and the log says so.
+pub struct EmptyDirGuard(PathBuf);
+
+impl Drop for EmptyDirGuard {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir(&self.0) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("removing the mount point {}: {e}", self.0.display());
+            }
+        }
+    }
+}
+
 pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     let mode = ctx.state.boot_mode()?;
     let fs = ctx.state.filesystem()?;
@@ -46,6 +61,8 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     let dev = ctx.state.root_partition()?;
     std::fs::create_dir_all(&root)
         .map_err(|e| PhaseError::new(failed.clone(), format!("mkdir {}: {e}", root.display())))?;
+    // Held before the mount, so it is released after the unmount.
+    ctx.hold("root mount point", EmptyDirGuard(root.clone()));
     ctx.log_line(&format!(
         "mount -t {} {} {}",
         fs.as_str(),

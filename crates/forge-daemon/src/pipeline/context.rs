@@ -57,6 +57,10 @@ pub struct JobContext {
     /// Test-only (cargo feature `fault-injection`): panic at this phase.
     #[cfg(feature = "fault-injection")]
     pub panic_at: Option<Phase>,
+    /// Test-only (cargo feature `fault-injection`): hold at the start of
+    /// this phase for this long, or until Cancel.
+    #[cfg(feature = "fault-injection")]
+    pub pause_at: Option<(Phase, std::time::Duration)>,
     pub cancel: CancelToken,
     /// Per-job staging directory (under the config's `staging_dir`).
     pub staging: PathBuf,
@@ -94,6 +98,10 @@ impl JobContext {
             fault_at: config.test_fail_at_phase,
             #[cfg(feature = "fault-injection")]
             panic_at: config.test_panic_at_phase,
+            #[cfg(feature = "fault-injection")]
+            pause_at: config
+                .test_pause_at_phase
+                .map(|p| (p, std::time::Duration::from_secs(config.test_pause_seconds))),
             config,
             dry_run,
             cancel,

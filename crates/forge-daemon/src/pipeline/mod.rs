@@ -1,6 +1,6 @@
 //! The install pipeline: the 13 phases in order, progress accounting, dry
 //! runs, undo on failure, and (cargo feature `fault-injection`, tests only)
-//! a failure or panic injected at a configured phase.
+//! a failure, panic or pause injected at a configured phase.
 //!
 //! The pipeline runs synchronously on one dedicated OS thread (see
 //! [`crate::resources::namespace`]), which owns a private mount namespace so
@@ -61,6 +61,21 @@ pub enum Outcome {
 fn injected_fault(phase: Phase, ctx: &JobContext) -> Result<(), PhaseError> {
     if ctx.panic_at == Some(phase) {
         panic!("panic injection configured for phase {phase}");
+    }
+    if let Some((at, hold)) = ctx.pause_at {
+        if at == phase {
+            tracing::info!(phase = %phase, "pause injection configured for phase {phase}");
+            let until = std::time::Instant::now() + hold;
+            while std::time::Instant::now() < until {
+                if ctx.cancel.is_cancelled() {
+                    return Err(PhaseError::new(
+                        forge_proto::i18n::tr("The installation was cancelled."),
+                        format!("cancelled during the pause injected at phase {phase}"),
+                    ));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
     }
     if ctx.fault_at == Some(phase) {
         return Err(PhaseError::new(

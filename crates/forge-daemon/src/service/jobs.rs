@@ -293,7 +293,11 @@ fn run_guarded(id: u32, ctx: &mut JobContext) -> Outcome {
     }
 }
 
-/// Creates the per-job staging directory (0700).
+/// Creates the per-job staging directory (0700). Job ids start at 1 with
+/// every daemon start, so a directory of the same name may be left from an
+/// earlier run (the machine lost power mid-job): its empty directories
+/// (mount points) and then itself are removed first; anything with content
+/// stays for a person (and this job then works in it, as before).
 fn make_staging(dir: &std::path::Path) -> bool {
     use std::os::unix::fs::DirBuilderExt;
     if let Some(parent) = dir.parent() {
@@ -301,6 +305,21 @@ fn make_staging(dir: &std::path::Path) -> bool {
             .recursive(true)
             .mode(0o755)
             .create(parent);
+    }
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = std::fs::remove_dir(entry.path());
+            }
+        }
+        match std::fs::remove_dir(dir) {
+            Ok(()) => {
+                tracing::info!(staging = %dir.display(), "stale staging directory of an earlier run removed")
+            }
+            Err(e) => {
+                tracing::warn!(staging = %dir.display(), "stale staging directory of an earlier run left: {e}")
+            }
+        }
     }
     match std::fs::DirBuilder::new().mode(0o700).create(dir) {
         Ok(()) => true,
@@ -350,4 +369,25 @@ fn summarize(
 
 fn phase_name(p: Phase) -> &'static str {
     p.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::make_staging;
+
+    #[test]
+    fn a_stale_staging_directory_of_an_earlier_run_is_replaced_when_empty() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let job = tmp.path().join("staging/job-1");
+        assert!(make_staging(&job), "a fresh directory");
+        // Power lost mid-job: the daemon restarts, ids start at 1 again.
+        std::fs::create_dir_all(job.join("root")).expect("stale mount point");
+        assert!(make_staging(&job), "empty leftovers are cleared");
+        assert_eq!(std::fs::read_dir(&job).expect("made").count(), 0);
+        // Content is for a person: kept, and this job does not own it.
+        std::fs::create_dir_all(job.join("esp")).expect("dir");
+        std::fs::write(job.join("esp/MOK.der"), b"x").expect("file");
+        assert!(!make_staging(&job), "a directory with content is kept");
+        assert!(job.join("esp/MOK.der").exists());
+    }
 }

@@ -198,6 +198,8 @@ pub fn daemon_config(tmp: &Path, keyring: &Path) -> DaemonConfig {
         accepted_plan: tmp.join("install.yaml"),
         test_fail_at_phase: None,
         test_panic_at_phase: None,
+        test_pause_at_phase: None,
+        test_pause_seconds: 0,
         trust: None,
     }
 }
