@@ -6,6 +6,7 @@
 //! phrase and sends it with `OverrideIntegrity` (its own polkit
 //! authorization); `Stop Installation` cancels the job.
 
+use crate::screens::labels::plain;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use forge_proto::i18n::{ngettext, tr, trf};
 use forge_proto::Mismatch;
@@ -191,8 +192,8 @@ impl IntegrityDialog {
         let cursor = b.cursor;
         b.render(f, body_area);
         // Buttons on the dialog's last line.
-        let stop = format!("[ {} ]", visual(&tr("Stop Installation")));
-        let go = format!("[ {} ]", visual(&tr("Install Anyway")));
+        let stop = format!("[ {} ]", visual(&plain("_Stop Installation")));
+        let go = format!("[ {} ]", visual(&plain("_Install Anyway")));
         let style = |i: usize, enabled: bool| {
             if self.focus == i {
                 theme.focus()

@@ -22,7 +22,7 @@ mod widgets;
 use std::process::ExitCode;
 
 use clap::Parser;
-use forge_proto::i18n::{tr, trf};
+use forge_proto::i18n::trf;
 use forge_proto::wizard::Wizard;
 
 use app::{App, Mode};
@@ -100,7 +100,7 @@ async fn async_main(cli: cli::Cli) -> ExitCode {
         }
         Ok(Outcome::Signal(sig)) => ExitCode::from(128 + sig as u8),
         Err(e) => {
-            eprintln!("forge-tui: {} {e:#}", tr("Error:"));
+            eprintln!("forge-tui: {e:#}");
             ExitCode::FAILURE
         }
     }

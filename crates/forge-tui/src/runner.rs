@@ -122,7 +122,7 @@ async fn job_so_far(app: &mut App, daemon: &Daemon, job: &str) {
     if let Ok(s) = proxy.state().await {
         if s == "awaiting-override" {
             app.progress.phases[Phase::Verify.index() as usize] = PhaseState::Waiting;
-            app.progress.status = tr("Packages failed verification; the installation waits for a decision. Restart the installation to decide.");
+            app.progress.status = tr("Packages failed verification; the installation waits for a decision in the installer that started it.");
         }
     }
 }

@@ -117,9 +117,13 @@ impl App {
             let next_label = if self.screen == Screen::Confirm {
                 confirm::next_label(self)
             } else {
-                tr("Next")
+                crate::screens::labels::plain("_Next")
             };
-            buttons.push((tr("Back"), self.focus == b, self.screen != Screen::Welcome));
+            buttons.push((
+                crate::screens::labels::plain("_Back"),
+                self.focus == b,
+                self.screen != Screen::Welcome,
+            ));
             buttons.push((next_label, self.focus == n, self.next_problems().is_empty()));
         } else {
             buttons = match self.screen {

@@ -5,6 +5,7 @@
 //! nothing and needs no confirmation; with `--save-plan` nothing is
 //! installed and Next saves the plan.
 
+use crate::screens::labels::plain;
 use crossterm::event::{KeyCode, KeyEvent};
 use forge_proto::i18n::{tr, trf};
 use forge_proto::{BootMode, Problem};
@@ -42,8 +43,8 @@ pub fn extra_problems(app: &App) -> Vec<Problem> {
 pub fn next_label(app: &App) -> String {
     match app.mode {
         Mode::SavePlan(_) => tr("Save Plan"),
-        _ if app.wizard.choices().dry_run => tr("Start Trial Run"),
-        _ => tr("Erase Disk and Install"),
+        _ if app.wizard.choices().dry_run => plain("_Start Trial Run"),
+        _ => plain("_Erase Disk and Install"),
     }
 }
 

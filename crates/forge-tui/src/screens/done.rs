@@ -2,6 +2,7 @@
 //! warning the daemon sent, and what to do next (restart; the MokManager
 //! steps on EFI; how to boot a disk-image file). Enter closes.
 
+use crate::screens::labels::plain;
 use crossterm::event::{KeyCode, KeyEvent};
 use forge_proto::i18n::{ngettext, tr, trf};
 use forge_proto::Phase;
@@ -63,7 +64,7 @@ pub fn title(app: &App) -> String {
 }
 
 pub fn buttons(_app: &App) -> Vec<(String, bool, bool)> {
-    vec![(tr("Close"), true, true)]
+    vec![(plain("_Close"), true, true)]
 }
 
 pub fn key(app: &mut App, k: &KeyEvent) -> bool {

@@ -44,3 +44,9 @@ pub fn fill(translated: &str, n: u64, args: &[(&str, &str)]) -> String {
     }
     s
 }
+
+/// A GUI label's translation without its mnemonic underscore (the same
+/// msgid as the GUI's, e.g. "_Full name").
+pub fn plain(msgid: &str) -> String {
+    forge_proto::i18n::tr(msgid).replace('_', "")
+}

@@ -3,6 +3,7 @@
 //! Cancel (asks first; Ctrl-C asks the same). `IntegrityFailed` opens the
 //! override dialog; `Finished` leads to the Done screen.
 
+use crate::screens::labels::plain;
 use crossterm::event::{KeyCode, KeyEvent};
 use forge_proto::i18n::{ngettext, tr, trf};
 use forge_proto::{JobEvent, JobState, Phase};
@@ -67,7 +68,7 @@ pub fn items(_app: &App) -> usize {
 pub fn buttons(app: &App) -> Vec<(String, bool, bool)> {
     let p = &app.progress;
     vec![(
-        tr("Cancel Installation"),
+        plain("_Cancel Installation"),
         app.focus == CANCEL,
         p.running() && !p.cancelling,
     )]

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::screens::labels::plain;
 use crossterm::event::{KeyCode, KeyEvent};
 use forge_proto::i18n::{tr, trf};
 use forge_proto::wizard::{fields, Choices, Step};
@@ -255,11 +256,11 @@ pub fn render(app: &App, b: &mut Body) {
         match item {
             Item::FullName => {
                 b.heading(&tr("Your Account"));
-                b.field(&tr("Full name"), &st.full_name, focused, bad);
+                b.field(&plain("_Full name"), &st.full_name, focused, bad);
             }
-            Item::UserName => b.field(&tr("User name"), &st.user_name, focused, bad),
-            Item::Password => b.field(&tr("Password"), &st.password, focused, bad),
-            Item::Confirm => b.field(&tr("Confirm password"), &st.confirm, focused, bad),
+            Item::UserName => b.field(&plain("_User name"), &st.user_name, focused, bad),
+            Item::Password => b.field(&plain("_Password"), &st.password, focused, bad),
+            Item::Confirm => b.field(&plain("_Confirm password"), &st.confirm, focused, bad),
             Item::Admin => b.checkbox(&tr("Administrator"), c.admin, focused, false),
             Item::Same => {
                 b.blank();
@@ -285,18 +286,21 @@ pub fn render(app: &App, b: &mut Body) {
                 };
                 b.prefixed("      ", &line, t.dim());
             }
-            Item::Root => b.field(&tr("Root password"), &st.root, focused, bad),
-            Item::RootConfirm => {
-                b.field(&tr("Confirm root password"), &st.root_confirm, focused, bad)
-            }
+            Item::Root => b.field(&plain("_Root password"), &st.root, focused, bad),
+            Item::RootConfirm => b.field(
+                &plain("Confirm r_oot password"),
+                &st.root_confirm,
+                focused,
+                bad,
+            ),
             Item::SecureBoot => {
                 b.blank();
                 b.heading(&tr("Secure Boot"));
                 b.prefixed("  ", &tr("At the next start, a blue MokManager screen asks for this password once, to enroll this computer's Secure Boot key. Choose one only for that."), t.dim());
-                b.field(&tr("Secure Boot password"), &st.sb, focused, bad);
+                b.field(&plain("_Secure Boot password"), &st.sb, focused, bad);
             }
             Item::SecureBootConfirm => b.field(
-                &tr("Confirm Secure Boot password"),
+                &plain("Confirm Secure Boot pass_word"),
                 &st.sb_confirm,
                 focused,
                 bad,
