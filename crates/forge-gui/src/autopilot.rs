@@ -256,7 +256,7 @@ async fn walk(w: &ForgeWindow, s: &Script, out: &mut Outcome) -> Result<(), Stri
     let confirm: ConfirmPage = page(w, "confirm")?;
     confirm.dry_run_switch().set_active(s.dry_run);
     shot(w, s, "confirm", out).await;
-    out.plan_yaml = state.plan().to_canonical_yaml();
+    out.plan_yaml = state.plan_yaml();
     if !confirm.install_button().is_sensitive() {
         return Err("Install is not enabled".into());
     }

@@ -128,7 +128,7 @@ fn start(window: &ForgeWindow) {
         return;
     };
     let state = window.state();
-    let yaml = state.plan().to_canonical_yaml();
+    let yaml = state.plan_yaml();
     let io = state.io();
     confirm.set_busy(true);
     glib::spawn_future_local(glib::clone!(

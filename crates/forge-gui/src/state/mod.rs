@@ -1,56 +1,64 @@
-//! The wizard's state object: a GObject that accumulates the choices made on
-//! every screen, holds the data the screens show (disks, package groups,
-//! system lists), and produces the `InstallPlan` + `InstallIo` handed to the
-//! daemon. Screens read and write it; it emits `changed` after every edit.
-//! The problem list (forge-proto's validation plus the form's own checks)
-//! is computed once per edit and cached; `problems-changed` tells when it
-//! differs, so no screen re-runs the validation per keystroke.
+//! The wizard's state object: a thin GObject around forge-proto's
+//! frontend-neutral [`Wizard`] (choices, the lists the screens show, the
+//! plan, install_io and problems; the same model forge-tui drives). It adds
+//! what only the GUI needs: signals (`changed` after every edit,
+//! `disks-changed`, `groups-changed`, `problems-changed` when the problem
+//! list differs), the system lists loaded on first use (not before the
+//! first frame), the problem list cached per edit so no screen re-runs the
+//! validation per keystroke, language names, and why `ListDisks` failed.
 
-mod catalog;
-mod choices;
+pub use forge_proto::wizard::{fields, Choices, Step};
 
-pub use choices::{fields, Choices};
-
-use std::cell::{Ref, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use gtk::glib;
 use gtk::glib::prelude::*;
 use gtk::glib::subclass::prelude::*;
 
-use forge_proto::i18n::tr;
-use forge_proto::plan::PLAN_VERSION;
-use forge_proto::{
-    BootMode, InstallIo, InstallPlan, Keyboard, PackageGroup, Problem, Secret, SystemCatalog, User,
-};
+use forge_proto::wizard::{self, Wizard};
+use forge_proto::{BootMode, InstallIo, InstallPlan, Problem, SystemCatalog};
 
 use crate::client::ClientError;
 use crate::model::{DiskInfo, GroupInfo};
 use crate::util;
-use catalog::load_catalog;
 
 mod imp {
     use super::*;
     use std::sync::OnceLock;
 
-    #[derive(Default)]
     pub struct ForgeState {
-        pub choices: RefCell<Choices>,
-        /// Loaded on first use (not before the first frame).
-        pub catalog: RefCell<Option<Rc<SystemCatalog>>>,
-        /// Apply LANG and /etc/timezone defaults when the catalog loads.
-        pub env_defaults: std::cell::Cell<bool>,
+        pub wizard: RefCell<Wizard>,
+        /// The system lists are still to be loaded (and LANG and
+        /// /etc/timezone applied as defaults) on first use.
+        pub catalog_pending: Cell<bool>,
         pub lang_names: RefCell<Option<Rc<crate::langnames::LangNames>>>,
-        pub disks: RefCell<Vec<DiskInfo>>,
-        pub groups: RefCell<Vec<GroupInfo>>,
-        pub release: RefCell<String>,
-        pub detected_boot: std::cell::Cell<Option<BootMode>>,
         /// Why `ListDisks` failed, if it did.
         pub disk_error: RefCell<Option<ClientError>>,
         /// The problems of the current choices; None after an edit.
         pub problems: RefCell<Option<Rc<[Problem]>>>,
         /// The list `problems-changed` last announced.
         pub announced: RefCell<Option<Rc<[Problem]>>>,
+    }
+
+    impl Default for ForgeState {
+        fn default() -> Self {
+            let mut w = Wizard::new(
+                SystemCatalog::default(),
+                forge_proto::layout::firmware_boot_mode(),
+            );
+            w.set_size_format(util::format_size);
+            w.set_release(&wizard::release_name());
+            ForgeState {
+                wizard: RefCell::new(w),
+                catalog_pending: Cell::new(false),
+                lang_names: RefCell::default(),
+                disk_error: RefCell::default(),
+                problems: RefCell::default(),
+                announced: RefCell::default(),
+            }
+        }
     }
 
     #[glib::object_subclass]
@@ -88,8 +96,7 @@ impl ForgeState {
     /// A state over these system lists (tests pass a fixture catalog).
     pub fn new(catalog: SystemCatalog) -> ForgeState {
         let s: ForgeState = glib::Object::new();
-        *s.imp().catalog.borrow_mut() = Some(Rc::new(catalog));
-        *s.imp().release.borrow_mut() = util::release_name();
+        s.imp().wizard.borrow_mut().set_catalog(catalog);
         s
     }
 
@@ -99,30 +106,34 @@ impl ForgeState {
     /// frame before parsing them.
     pub fn from_system() -> ForgeState {
         let s: ForgeState = glib::Object::new();
-        *s.imp().release.borrow_mut() = util::release_name();
-        s.imp().env_defaults.set(true);
+        s.imp().catalog_pending.set(true);
         s
     }
 
+    /// Loads the system lists if they are still pending.
+    fn ensure_catalog(&self) {
+        if !self.imp().catalog_pending.replace(false) {
+            return;
+        }
+        let catalog = wizard::load_system_catalog().unwrap_or_else(|e| {
+            tracing::warn!("system lists unavailable: {e}");
+            SystemCatalog::default()
+        });
+        let mut w = self.imp().wizard.borrow_mut();
+        w.set_catalog(catalog);
+        w.apply_environment_defaults();
+    }
+
+    /// The model (read-only; edits go through the methods below, which
+    /// emit the signals).
+    pub fn wizard(&self) -> Ref<'_, Wizard> {
+        self.imp().wizard.borrow()
+    }
+
     /// The system lists (loaded now if not yet).
-    pub fn catalog(&self) -> Rc<SystemCatalog> {
-        if let Some(c) = self.imp().catalog.borrow().clone() {
-            return c;
-        }
-        let c = Rc::new(load_catalog());
-        *self.imp().catalog.borrow_mut() = Some(c.clone());
-        if self.imp().env_defaults.replace(false) {
-            let env_locale = std::env::var("LANG").unwrap_or_default();
-            let tz = std::fs::read_to_string("/etc/timezone").unwrap_or_default();
-            let mut ch = self.imp().choices.borrow_mut();
-            if c.locales.contains(&env_locale) {
-                ch.locale = env_locale;
-            }
-            if c.timezones.contains(tz.trim()) {
-                ch.timezone = tz.trim().to_string();
-            }
-        }
-        c
+    pub fn catalog(&self) -> Arc<SystemCatalog> {
+        self.ensure_catalog();
+        self.wizard().shared_catalog()
     }
 
     /// Human names of languages and countries (iso-codes), loaded once.
@@ -136,7 +147,7 @@ impl ForgeState {
     }
 
     pub fn choices(&self) -> Ref<'_, Choices> {
-        self.imp().choices.borrow()
+        Ref::map(self.wizard(), Wizard::choices)
     }
 
     /// Calls `f` with the state on each emission of `signal`.
@@ -155,7 +166,7 @@ impl ForgeState {
 
     /// Edits the choices and emits `changed`.
     pub fn update(&self, f: impl FnOnce(&mut Choices)) {
-        f(&mut self.imp().choices.borrow_mut());
+        self.imp().wizard.borrow_mut().update(f);
         self.edited();
     }
 
@@ -198,37 +209,28 @@ impl ForgeState {
     }
 
     pub fn release(&self) -> String {
-        self.imp().release.borrow().clone()
+        self.wizard().release().to_string()
     }
 
     pub fn set_release(&self, r: &str) {
-        *self.imp().release.borrow_mut() = r.to_string();
+        self.imp().wizard.borrow_mut().set_release(r);
         self.edited();
     }
 
     /// The boot mode the live system was started in.
     pub fn detected_boot(&self) -> BootMode {
-        if let Some(b) = self.imp().detected_boot.get() {
-            return b;
-        }
-        let b = forge_proto::layout::firmware_boot_mode();
-        self.imp().detected_boot.set(Some(b));
-        b
+        self.wizard().detected_boot()
     }
 
     pub fn disks(&self) -> Vec<DiskInfo> {
-        self.imp().disks.borrow().clone()
+        self.wizard().disks().to_vec()
     }
 
     /// Replaces the disk list (from `ListDisks`, or a test); a chosen disk
     /// that vanished is unchosen.
     pub fn set_disks(&self, disks: Vec<DiskInfo>) {
-        let keep = disks.iter().any(|d| d.device == self.choices().disk);
-        *self.imp().disks.borrow_mut() = disks;
+        self.imp().wizard.borrow_mut().set_disks(disks);
         self.imp().disk_error.replace(None);
-        if !keep {
-            self.imp().choices.borrow_mut().disk.clear();
-        }
         self.imp().problems.replace(None);
         self.emit_by_name::<()>("disks-changed", &[]);
         self.edited();
@@ -246,22 +248,13 @@ impl ForgeState {
     }
 
     pub fn groups(&self) -> Vec<GroupInfo> {
-        self.imp().groups.borrow().clone()
+        self.wizard().groups().to_vec()
     }
 
     /// Replaces the package groups (from `ListPackageGroups`, or a test).
     /// Required groups are selected; selections the list lacks are dropped.
     pub fn set_groups(&self, groups: Vec<GroupInfo>) {
-        {
-            let mut c = self.imp().choices.borrow_mut();
-            c.groups.retain(|n| groups.iter().any(|g| &g.name == n));
-            for g in groups.iter().filter(|g| g.required) {
-                if !c.groups.contains(&g.name) {
-                    c.groups.push(g.name.clone());
-                }
-            }
-        }
-        *self.imp().groups.borrow_mut() = groups;
+        self.imp().wizard.borrow_mut().set_groups(groups);
         self.imp().problems.replace(None);
         self.emit_by_name::<()>("groups-changed", &[]);
         self.edited();
@@ -269,95 +262,40 @@ impl ForgeState {
 
     /// The chosen disk's description.
     pub fn chosen_disk(&self) -> Option<DiskInfo> {
-        let c = self.choices();
-        self.imp()
-            .disks
-            .borrow()
-            .iter()
-            .find(|d| d.device == c.disk)
-            .cloned()
+        self.wizard().chosen_disk().cloned()
+    }
+
+    /// Why this disk cannot be chosen (translated), or None.
+    pub fn disk_refusal(&self, disk: &DiskInfo) -> Option<String> {
+        self.wizard().disk_refusal(disk)
     }
 
     /// Bytes the chosen groups need on disk.
     pub fn required_bytes(&self) -> u64 {
-        let (boot, fs, installed) = {
-            let c = self.choices();
-            let installed = util::installed_bytes(&self.imp().groups.borrow(), &c.groups);
-            (c.boot, c.filesystem, installed)
-        };
-        let boot = if boot == BootMode::Auto {
-            self.detected_boot()
-        } else {
-            boot
-        };
-        forge_proto::layout::required_bytes(installed, boot, fs)
+        self.wizard().required_bytes()
     }
 
     /// Whether the install boots with EFI (the choice, or for `auto` the
     /// live system's mode): it then enrolls a Secure Boot key and needs
     /// the Secure Boot password.
     pub fn installs_efi(&self) -> bool {
-        let boot = self.choices().boot;
-        match boot {
-            BootMode::Auto => self.detected_boot() == BootMode::Efi,
-            b => b == BootMode::Efi,
-        }
+        self.wizard().installs_efi()
     }
 
     /// The `install.yaml` these choices make. Group order is canonical.
     pub fn plan(&self) -> InstallPlan {
-        let c = self.choices();
-        let mut groups: Vec<String> = PackageGroup::ALL
-            .iter()
-            .map(|g| g.as_str().to_string())
-            .filter(|g| c.groups.contains(g))
-            .collect();
-        for g in &c.groups {
-            if !groups.contains(g) {
-                groups.push(g.clone());
-            }
-        }
-        InstallPlan {
-            version: PLAN_VERSION,
-            hostname: c.hostname.clone(),
-            locale: c.locale.clone(),
-            keyboard: Keyboard {
-                layout: c.layout.clone(),
-                variant: c.variant.clone(),
-            },
-            timezone: c.timezone.clone(),
-            boot: c.boot.as_str().to_string(),
-            filesystem: c.filesystem.as_str().to_string(),
-            user: User {
-                name: c.user_name.clone(),
-                full_name: c.full_name.clone(),
-                admin: c.admin,
-            },
-            package_groups: groups,
-            services: Vec::new(),
-        }
+        self.wizard().plan()
     }
 
-    /// The `install_io` these choices make (root password is the user's
-    /// when "same as user" is on; the Secure Boot password only for EFI).
+    /// The canonical `install.yaml` bytes sent to the daemon (and saved by
+    /// the autopilot's save-plan mode).
+    pub fn plan_yaml(&self) -> String {
+        self.wizard().plan_yaml()
+    }
+
+    /// The `install_io` these choices make.
     pub fn io(&self) -> InstallIo {
-        let efi = self.installs_efi();
-        let c = self.choices();
-        InstallIo {
-            disk: c.disk.clone(),
-            root_password: if c.root_same_as_user {
-                c.user_password.clone()
-            } else {
-                c.root_password.clone()
-            },
-            user_password: c.user_password.clone(),
-            secure_boot_password: if efi {
-                c.secure_boot_password.clone()
-            } else {
-                Secret::default()
-            },
-            dry_run: c.dry_run,
-        }
+        self.wizard().io()
     }
 
     /// Every problem of the current choices (computed once per edit).
@@ -365,61 +303,20 @@ impl ForgeState {
         if let Some(p) = self.imp().problems.borrow().clone() {
             return p;
         }
-        let p: Rc<[Problem]> = self.validate().into();
+        self.ensure_catalog();
+        let p: Rc<[Problem]> = self.wizard().problems().into();
         self.imp().problems.replace(Some(p.clone()));
-        p
-    }
-
-    /// forge-proto's validation of the plan and install_io (the daemon runs
-    /// the same), plus the checks only a form has (confirmations, disk size
-    /// against chosen groups).
-    fn validate(&self) -> Vec<Problem> {
-        let plan = self.plan();
-        let io = self.io();
-        let mut p = forge_proto::validate::validate_plan(&plan, &self.catalog());
-        let efi = self.installs_efi();
-        let boot = if efi { BootMode::Efi } else { BootMode::Bios };
-        p.extend(forge_proto::validate::validate_io_for(&io, boot));
-        let c = self.choices();
-        if efi
-            && !c.secure_boot_password.is_empty()
-            && c.secure_boot_password != c.secure_boot_password_confirm
-        {
-            p.push(Problem::new(
-                fields::SECURE_BOOT_PASSWORD_CONFIRM,
-                tr("The Secure Boot passwords do not match."),
-            ));
-        }
-        if !c.user_password.is_empty() && c.user_password != c.user_password_confirm {
-            p.push(Problem::new(
-                fields::USER_PASSWORD_CONFIRM,
-                tr("The passwords do not match."),
-            ));
-        }
-        if !c.root_same_as_user
-            && !c.root_password.is_empty()
-            && c.root_password != c.root_password_confirm
-        {
-            p.push(Problem::new(
-                fields::ROOT_PASSWORD_CONFIRM,
-                tr("The root passwords do not match."),
-            ));
-        }
-        drop(c);
-        if let Some(d) = self.chosen_disk() {
-            if let Some(why) = util::disk_refusal(&d, self.required_bytes()) {
-                p.push(Problem::new("install_io.disk", why));
-            }
-        }
         p
     }
 
     /// Problems whose field starts with one of `prefixes`.
     pub fn problems_for(&self, prefixes: &[&str]) -> Vec<Problem> {
-        self.problems()
-            .iter()
-            .filter(|p| prefixes.iter().any(|x| p.field.starts_with(x)))
-            .cloned()
-            .collect()
+        Wizard::filter_problems(&self.problems(), prefixes)
+    }
+
+    /// What gates Next on `step` (the model's rule, from the cached list).
+    pub fn step_problems(&self, step: Step) -> Vec<Problem> {
+        let all = self.problems();
+        self.wizard().step_problems_in(step, &all)
     }
 }

@@ -12,7 +12,7 @@ use gtk::glib;
 use forge_proto::i18n::{tr, trf};
 
 use crate::client::ClientError;
-use crate::state::ForgeState;
+use crate::state::{ForgeState, Step};
 use crate::util;
 
 use crate::screens::{ForgeStep, ForgeStepExt};
@@ -240,11 +240,11 @@ impl ConfirmPage {
             tr("_Erase Disk and Install")
         });
         crate::a11y::name_button(&imp.install_button);
-        let problems = state.problems();
+        let problems = state.step_problems(Step::Confirm);
         let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         imp.problems_label.set_text(&text.join("\n"));
         imp.problems_label.set_visible(!problems.is_empty());
-        let complete = problems.is_empty() && state.chosen_disk().is_some();
+        let complete = problems.is_empty();
         imp.install_button
             .set_sensitive(complete && !imp.busy.get());
         if complete != imp.complete.get() {

@@ -17,7 +17,7 @@ use forge_proto::{BootMode, Filesystem};
 use crate::client::ClientError;
 use crate::model::DiskInfo;
 use crate::screens::problem_label::show_problems;
-use crate::state::ForgeState;
+use crate::state::{ForgeState, Step};
 use crate::util;
 
 const BOOT_MODES: [BootMode; 3] = [BootMode::Auto, BootMode::Efi, BootMode::Bios];
@@ -190,14 +190,13 @@ impl DiskPage {
             self.show_load_error(&e);
         }
         let disks = state.disks();
-        let required = state.required_bytes();
         let chosen = state.choices().disk.clone();
         imp.empty_label
             .set_visible(disks.is_empty() && !imp.error_label.is_visible());
         imp.disk_list.set_visible(!disks.is_empty());
         let mut group: Option<gtk::CheckButton> = None;
         for d in &disks {
-            let (row, radio) = self.disk_row(d, required);
+            let (row, radio) = self.disk_row(d, state.disk_refusal(d));
             if let Some(g) = &group {
                 radio.set_group(Some(g));
             } else {
@@ -220,7 +219,11 @@ impl DiskPage {
         }
     }
 
-    fn disk_row(&self, d: &DiskInfo, required: u64) -> (adw::ActionRow, gtk::CheckButton) {
+    fn disk_row(
+        &self,
+        d: &DiskInfo,
+        refusal: Option<String>,
+    ) -> (adw::ActionRow, gtk::CheckButton) {
         let title = if d.model.trim().is_empty() {
             d.device.clone()
         } else {
@@ -237,7 +240,6 @@ impl DiskPage {
             transport,
             d.device
         );
-        let refusal = util::disk_refusal(d, required);
         if let Some(why) = &refusal {
             subtitle.push('\n');
             subtitle.push_str(why);
@@ -326,7 +328,7 @@ impl DiskPage {
             }
         }
         imp.updating.set(false);
-        let problems = state.problems_for(&["install_io.disk", "boot", "filesystem"]);
+        let problems = state.step_problems(Step::Disk);
         let mut bad = show_problems(&imp.disk_problem, None, &problems, "install_io.disk");
         bad |= show_problems(&imp.boot_problem, None, &problems, "boot");
         let fs_bad = problems.iter().any(|p| p.field == "filesystem");

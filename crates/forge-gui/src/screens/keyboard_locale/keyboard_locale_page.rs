@@ -15,7 +15,7 @@ use forge_proto::i18n::{tr, trf};
 
 use super::search_list::{SearchList, Suffix};
 use crate::screens::problem_label::show_problems;
-use crate::state::ForgeState;
+use crate::state::{ForgeState, Step};
 
 use crate::screens::{ForgeStep, ForgeStepExt};
 
@@ -364,7 +364,7 @@ impl KeyboardLocalePage {
     pub fn refresh(&self) {
         let imp = self.imp();
         let state = self.state();
-        let problems = state.problems_for(&["locale", "keyboard", "timezone"]);
+        let problems = state.step_problems(Step::KeyboardLocale);
         let a = show_problems(&imp.locale_problem, None, &problems, "locale");
         let b = show_problems(
             &imp.keyboard_problem,

@@ -9,10 +9,10 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
 
-use forge_proto::i18n::{tr, trf};
+use forge_proto::i18n::tr;
 
 use crate::screens::problem_label::show_problems;
-use crate::state::ForgeState;
+use crate::state::{ForgeState, Step};
 use crate::util;
 
 use crate::screens::{ForgeStep, ForgeStepExt};
@@ -195,21 +195,11 @@ impl PackagesPage {
                 ("installed", &util::format_size(installed)),
             ],
         ));
-        let mut problems = state.problems_for(&["package_groups"]);
-        if let Some(d) = state.chosen_disk() {
-            let need = state.required_bytes();
-            if d.size < need {
-                problems.push(forge_proto::Problem::new(
-                    "package_groups",
-                    trf(
-                        "The chosen disk ({size}) is too small for this software, which needs {need}. Choose less software or a larger disk.",
-                        &[
-                            ("size", &util::format_size(d.size)),
-                            ("need", &util::format_size(need)),
-                        ],
-                    ),
-                ));
-            }
+        // The model's gating (its "too small" check included); with no
+        // groups listed, `empty_label` already says so.
+        let mut problems = state.step_problems(Step::Packages);
+        if groups.is_empty() {
+            problems.clear();
         }
         let bad = show_problems(&imp.groups_problem, None, &problems, "package_groups");
         let complete = !bad && !groups.is_empty();

@@ -23,7 +23,7 @@ use forge_proto::i18n::{tr, trf};
 use forge_proto::Secret;
 
 use crate::screens::problem_label::show_problems;
-use crate::state::{fields, ForgeState};
+use crate::state::{fields, ForgeState, Step};
 use crate::util;
 
 use crate::screens::{ForgeStep, ForgeStepExt};
@@ -304,16 +304,8 @@ impl UserPage {
         imp.root_confirm_row.set_visible(!same);
         imp.sb_group.set_visible(state.installs_efi());
 
-        let mut problems = state.problems_for(&[
-            "user",
-            "hostname",
-            "install_io.user_password",
-            "install_io.root_password",
-            SB_FIELD,
-        ]);
-        if same {
-            problems.retain(|p| !p.field.starts_with("install_io.root_password"));
-        }
+        // The model drops the root-password problems when "same" is on.
+        let mut problems = state.step_problems(Step::User);
         let complete = problems.is_empty();
         {
             let touched = imp.touched.borrow();
