@@ -1,5 +1,5 @@
 //! Translated names shared by several screens (the GUI's msgids): boot
-//! modes, file systems, package groups.
+//! modes and package groups (the wizard model's labels), file systems.
 
 use forge_proto::i18n::tr;
 use forge_proto::{BootMode, Filesystem};
@@ -8,11 +8,7 @@ pub const BOOT_MODES: [BootMode; 3] = [BootMode::Auto, BootMode::Efi, BootMode::
 pub const FILESYSTEMS: [Filesystem; 3] = [Filesystem::Ext4, Filesystem::Xfs, Filesystem::Btrfs];
 
 pub fn boot_mode(mode: BootMode) -> String {
-    match mode {
-        BootMode::Auto => tr("Automatic"),
-        BootMode::Efi => tr("UEFI"),
-        BootMode::Bios => tr("BIOS (legacy)"),
-    }
+    forge_proto::wizard::boot_mode_label(mode)
 }
 
 pub fn filesystem(fs: Filesystem) -> String {
@@ -24,15 +20,7 @@ pub fn filesystem(fs: Filesystem) -> String {
 }
 
 pub fn group(name: &str) -> String {
-    match name {
-        "toolchain" => tr("Toolchain"),
-        "core" => tr("Core system"),
-        "base" => tr("Base utilities"),
-        "desktop" => tr("GNOME desktop"),
-        "extra" => tr("Extra applications"),
-        "ai" => tr("Local AI assistant"),
-        other => other.to_string(),
-    }
+    forge_proto::wizard::group_label(name)
 }
 
 /// Fills a translated plural message: `{count}` becomes `n`, and each

@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use crate::screens::labels::plain;
 use crossterm::event::{KeyCode, KeyEvent};
 use forge_proto::i18n::{tr, trf};
-use forge_proto::wizard::{fields, Choices, Step};
+use forge_proto::wizard::{
+    fields, password_strength, suggest_hostname, suggest_user_name, Choices, Step,
+};
 use forge_proto::Secret;
 
 use crate::app::App;
@@ -126,29 +128,6 @@ pub fn items(app: &App) -> usize {
     layout(app).len()
 }
 
-/// A user name from a full name: the first word, lowercase ASCII letters
-/// and digits, not starting with a digit (as the GUI suggests it).
-pub fn suggest_user_name(full_name: &str) -> String {
-    let first = full_name.split_whitespace().next().unwrap_or("");
-    let s: String = first
-        .chars()
-        .map(|c| c.to_ascii_lowercase())
-        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        .take(32)
-        .collect();
-    s.trim_start_matches(|c: char| c.is_ascii_digit())
-        .to_string()
-}
-
-/// A host name from the user name ("alice" -> "alice-pc").
-pub fn suggest_hostname(user_name: &str) -> String {
-    if user_name.is_empty() {
-        "intergenos".to_string()
-    } else {
-        format!("{user_name}-pc")
-    }
-}
-
 /// Copies the edited field into the wizard's choices (with suggestions).
 fn store(app: &mut App, item: Item) {
     let st = &mut app.user;
@@ -259,7 +238,16 @@ pub fn render(app: &App, b: &mut Body) {
                 b.field(&plain("_Full name"), &st.full_name, focused, bad);
             }
             Item::UserName => b.field(&plain("_User name"), &st.user_name, focused, bad),
-            Item::Password => b.field(&plain("_Password"), &st.password, focused, bad),
+            Item::Password => {
+                b.field(&plain("_Password"), &st.password, focused, bad);
+                let (score, label) = password_strength(st.password.value());
+                let bar = format!(
+                    "{}{}",
+                    "#".repeat(score as usize),
+                    ".".repeat(4 - score.min(4) as usize)
+                );
+                b.prefixed("      ", &format!("{bar} {label}"), t.dim());
+            }
             Item::Confirm => b.field(&plain("_Confirm password"), &st.confirm, focused, bad),
             Item::Admin => b.checkbox(&tr("Administrator"), c.admin, focused, false),
             Item::Same => {
