@@ -139,8 +139,9 @@ impl IntegrityDialog {
             ),
             theme.problem(),
         );
+        b.blank();
         b.heading(&tr("Files that do not match"));
-        let room = usize::from(inner.height).saturating_sub(13).max(2) / 2;
+        let room = usize::from(inner.height).saturating_sub(17).max(2) / 2;
         for m in self.mismatches.iter().take(room) {
             b.lines
                 .push(Line::raw(fit(&format!("  {}", m.path), b.width)));
@@ -164,10 +165,12 @@ impl IntegrityDialog {
         if n > room {
             b.lines.push(Line::raw(format!("  … (+{})", n - room)));
         }
+        b.blank();
         b.text(
             &tr("Nothing has been written to the disk. To install these files anyway, type the following phrase exactly. Pasting is disabled: the phrase must be typed."),
             theme.base(),
         );
+        b.blank();
         b.heading(&trf(
             "Phrase to type: {phrase}",
             &[("phrase", &self.phrase)],

@@ -60,9 +60,16 @@ pub fn key(app: &mut App, k: &KeyEvent) -> bool {
     true
 }
 
-fn row(b: &mut Body, label: &str, value: &str) {
+/// Width of the summary's label column: the longest label, at most 28.
+const LABEL_MAX: usize = 28;
+
+fn row(b: &mut Body, label: &str, value: &str, column: usize) {
+    let label = format!("{label}:");
+    let pad = column
+        .saturating_sub(crate::widgets::draw::width(&label))
+        .max(1);
     b.prefixed(
-        &format!("{:<16}", format!("{label}:")),
+        &format!("{label}{}", " ".repeat(pad)),
         value,
         b.theme.base(),
     );
@@ -82,6 +89,22 @@ pub fn render(app: &App, b: &mut Body) {
     } else {
         format!("{} — {}", c.layout, c.variant)
     };
+    let column = [
+        tr("Language"),
+        tr("Keyboard"),
+        tr("Time zone"),
+        tr("User"),
+        tr("Root password"),
+        tr("Computer name"),
+        tr("Software"),
+        tr("Boot mode and file system"),
+    ]
+    .iter()
+    .map(|l| crate::widgets::draw::width(l) + 2)
+    .max()
+    .unwrap_or(16)
+    .min(LABEL_MAX);
+    let row = |b: &mut Body, label: &str, value: &str| row(b, label, value, column);
     row(b, &tr("Language"), &c.locale);
     row(b, &tr("Keyboard"), &kb);
     row(b, &tr("Time zone"), &c.timezone.replace('_', " "));

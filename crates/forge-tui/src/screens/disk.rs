@@ -39,13 +39,16 @@ pub fn disk_line(w: &Wizard, d: &forge_proto::DiskInfo) -> String {
         d.transport.to_uppercase()
     };
     let mut s = format!(
-        "{} · {transport} · {}",
+        "{} · {transport}",
         trf(
             "{model}, {size}",
             &[("model", &model), ("size", &w.format_size(d.size))]
         ),
-        d.device
     );
+    if model != d.device {
+        s.push_str(" · ");
+        s.push_str(&d.device);
+    }
     for (on, tag) in [
         (d.removable, tr("Removable")),
         (d.in_use, tr("In use")),
