@@ -337,8 +337,8 @@ impl Tmux {
         )
     }
 
-    /// `None` while the program runs; `Some("status N")` or
-    /// `Some("signal N")` after it ended.
+    /// `None` while the program runs (or tmux has not reaped it yet);
+    /// `Some("status N")` or `Some("signal N")` after it ended.
     pub fn exit_status(&self) -> Result<Option<String>> {
         let f = self.format("#{pane_dead} #{pane_dead_status} #{pane_dead_signal}")?;
         let mut it = f.split(' ');
@@ -347,6 +347,11 @@ impl Tmux {
         }
         let status = it.next().unwrap_or_default();
         let signal = it.next().unwrap_or_default();
+        if status.is_empty() && signal.is_empty() {
+            // The terminal closed (pane_dead) before tmux reaped the
+            // process: no status yet.
+            return Ok(None);
+        }
         Ok(Some(if !signal.is_empty() {
             format!("signal {signal}")
         } else {
