@@ -12,8 +12,9 @@
 //! Commands: `watch`, `install YAML_FILE IO_JSON_FILE`,
 //! `follow-install YAML_FILE IO_JSON_FILE`, `validate YAML_FILE`,
 //! `cancel PATH`, `override PATH PHRASE...`, `props PATH`, `disks`,
-//! `groups`, `version`, `active-job` (`path` null when none), and `forge-finished PATH` (broadcasts a forged
-//! `Finished(true, ...)` on PATH from this client's own connection).
+//! `groups`, `version`, `active-job` (`path` null when none), and `forge-finished PATH` /
+//! `forge-integrity PATH` (broadcast a forged `Finished(true, ...)` / `IntegrityFailed`
+//! on PATH from this client's own connection).
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -144,6 +145,28 @@ async fn command(daemon: Daemon, line: String) {
             match daemon
                 .connection()
                 .emit_signal(None::<&str>, a1.as_str(), JOB_INTERFACE, "Finished", &body)
+                .await
+            {
+                Ok(()) => json!({"reply": cmd, "ok": true}),
+                Err(e) => err_json(&cmd, &e.into()),
+            }
+        }
+        "forge-integrity" => {
+            let forged = vec![forge_proto::wire::Mismatch {
+                path: "packages/forged.igos.tar.gz".into(),
+                expected: "00".into(),
+                actual: "11".into(),
+            }];
+            let body = (forged, "forged phrase");
+            match daemon
+                .connection()
+                .emit_signal(
+                    None::<&str>,
+                    a1.as_str(),
+                    JOB_INTERFACE,
+                    "IntegrityFailed",
+                    &body,
+                )
                 .await
             {
                 Ok(()) => json!({"reply": cmd, "ok": true}),

@@ -11,7 +11,10 @@
 //! - tampered payload: the walk reaches the integrity dialog, pasting the
 //!   phrase is refused, typing it continues, the job reaches done;
 //! - real install of the boot test payload into a disk image: reaches done
-//!   with success and the accepted plan matches.
+//!   with success and the accepted plan matches;
+//! - forged `IntegrityFailed` and `Finished(true, …)` from another bus
+//!   connection during a real install (held at `packages`): ignored, the
+//!   Done page tells the job's real outcome.
 //!
 //! Needs root, an X display (run under `xvfb-run -a`) and xdotool; the
 //! binaries must be built (`cargo build -p forge-gui --features autopilot
@@ -77,72 +80,114 @@ fn xauthority_for(dir: &Path) -> Result<Option<PathBuf>> {
     Ok(Some(dst))
 }
 
-/// Runs the GUI as `user` with `script` (YAML) and returns its result JSON.
-fn walk(env: &ForgeEnv, user: &TestUser, script: &str, dir: &Path) -> Result<Value> {
-    let gui = built_binary(GUI)?;
-    let result = dir.join("result.json");
-    let script = format!("{script}result: {}\nquit: true\n", result.display());
-    let script_path = dir.join("script.yaml");
-    std::fs::write(&script_path, script)?;
-    std::fs::set_permissions(&script_path, std::fs::Permissions::from_mode(0o644))?;
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home)?;
-    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o777))?;
-    let mut cmd = Command::new("runuser");
-    cmd.arg("-u")
-        .arg(&user.name)
-        .arg("--")
-        .arg(&gui)
-        .env("DBUS_SYSTEM_BUS_ADDRESS", env.bus.address())
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("HOME", &home)
-        .env("XDG_RUNTIME_DIR", &home)
-        .env("NO_AT_BRIDGE", "1")
-        .env("GSETTINGS_BACKEND", "memory")
-        .env("FORGE_GUI_AUTOPILOT", &script_path)
-        .env("RUST_LOG", "info")
-        .current_dir("/")
-        .stdin(Stdio::null());
-    if let Some(x) = xauthority_for(dir)? {
-        cmd.env("XAUTHORITY", x);
+/// A running walk: the GUI process, its result file and its log.
+struct Walk {
+    child: std::process::Child,
+    result: PathBuf,
+    log_path: PathBuf,
+    started: Instant,
+}
+
+impl Walk {
+    /// Starts the GUI as `user` with `script` (YAML).
+    fn spawn(env: &ForgeEnv, user: &TestUser, script: &str, dir: &Path) -> Result<Walk> {
+        let gui = built_binary(GUI)?;
+        let result = dir.join("result.json");
+        let script = format!("{script}result: {}\nquit: true\n", result.display());
+        let script_path = dir.join("script.yaml");
+        std::fs::write(&script_path, script)?;
+        std::fs::set_permissions(&script_path, std::fs::Permissions::from_mode(0o644))?;
+        let home = dir.join("home");
+        std::fs::create_dir_all(&home)?;
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o777))?;
+        let mut cmd = Command::new("runuser");
+        cmd.arg("-u")
+            .arg(&user.name)
+            .arg("--")
+            .arg(&gui)
+            .env("DBUS_SYSTEM_BUS_ADDRESS", env.bus.address())
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env("HOME", &home)
+            .env("XDG_RUNTIME_DIR", &home)
+            .env("NO_AT_BRIDGE", "1")
+            .env("GSETTINGS_BACKEND", "memory")
+            .env("FORGE_GUI_AUTOPILOT", &script_path)
+            .env("RUST_LOG", "info")
+            .current_dir("/")
+            .stdin(Stdio::null());
+        if let Some(x) = xauthority_for(dir)? {
+            cmd.env("XAUTHORITY", x);
+        }
+        let log_path = dir.join("gui.log");
+        let log = std::fs::File::create(&log_path)?;
+        cmd.stdout(log.try_clone()?).stderr(log);
+        let child = cmd.spawn().context("starting forge-gui")?;
+        Ok(Walk {
+            child,
+            result,
+            log_path,
+            started: Instant::now(),
+        })
     }
-    let log_path = dir.join("gui.log");
-    let log = std::fs::File::create(&log_path)?;
-    cmd.stdout(log.try_clone()?).stderr(log);
-    let mut child = cmd.spawn().context("starting forge-gui")?;
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait()? {
-            if !result.exists() {
+
+    /// True while the GUI runs.
+    fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Waits for the GUI to end and returns its result JSON.
+    fn wait(mut self, env: &ForgeEnv) -> Result<Value> {
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                if !self.result.exists() {
+                    bail!(
+                        "forge-gui exited ({status}) without a result:\n{}",
+                        self.log()
+                    );
+                }
+                break;
+            }
+            if self.started.elapsed() > WALK_TIMEOUT {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
                 bail!(
-                    "forge-gui exited ({status}) without a result:\n{}",
-                    std::fs::read_to_string(&log_path).unwrap_or_default()
+                    "the walk did not finish in {WALK_TIMEOUT:?}:\n{}\n---- daemon ----\n{}",
+                    self.log(),
+                    env.daemon.log()
                 );
             }
-            break;
+            std::thread::sleep(Duration::from_millis(200));
         }
-        if start.elapsed() > WALK_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
+        let text = std::fs::read_to_string(&self.result)?;
+        let v: Value = serde_json::from_str(&text)?;
+        if v["error"].as_str().is_some_and(|e| !e.is_empty()) {
             bail!(
-                "the walk did not finish in {WALK_TIMEOUT:?}:\n{}\n---- daemon ----\n{}",
-                std::fs::read_to_string(&log_path).unwrap_or_default(),
+                "the walk failed: {}\n---- gui ----\n{}\n---- daemon ----\n{}",
+                v["error"],
+                self.log(),
                 env.daemon.log()
             );
         }
-        std::thread::sleep(Duration::from_millis(200));
+        Ok(v)
     }
-    let text = std::fs::read_to_string(&result)?;
-    let v: Value = serde_json::from_str(&text)?;
-    if v["error"].as_str().is_some_and(|e| !e.is_empty()) {
-        bail!(
-            "the walk failed: {}\n---- gui ----\n{}\n---- daemon ----\n{}",
-            v["error"],
-            std::fs::read_to_string(&log_path).unwrap_or_default(),
-            env.daemon.log()
-        );
+}
+
+impl Drop for Walk {
+    fn drop(&mut self) {
+        if self.running() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
-    Ok(v)
+}
+
+/// Runs the GUI as `user` with `script` (YAML) and returns its result JSON.
+fn walk(env: &ForgeEnv, user: &TestUser, script: &str, dir: &Path) -> Result<Value> {
+    Walk::spawn(env, user, script, dir)?.wait(env)
 }
 
 fn script(disk: &Path, dry_run: bool) -> String {
@@ -283,5 +328,83 @@ fn real_install_walk_into_a_disk_image_reaches_done() -> Result<()> {
         env.daemon.log()
     );
     check_accepted(&env, &out)?;
+    Ok(())
+}
+
+/// Issue 9, item 2: while a real install is held mid-way (test-only pause
+/// at `packages`), another bus connection broadcasts a forged
+/// `IntegrityFailed` and a forged `Finished(true, …)` on the job's path
+/// with the job's interface. The GUI believes neither: it shows no
+/// integrity dialog, stays on the progress page (the walk goes on), and
+/// when the job really ends (cancelled by the test) its Done page tells
+/// that outcome, not success.
+#[test]
+fn forged_job_signals_from_another_connection_are_ignored() -> Result<()> {
+    if let Some(why) = gui_skip() {
+        skip(why);
+        return Ok(());
+    }
+    let payload = signed_payload()?;
+    let env = ForgeEnv::start(DaemonOptions {
+        payload: Some(payload.payload.clone()),
+        keyring: Some(payload.keyring.clone()),
+        pause_at_phase: Some(("packages".into(), 600)),
+        ..DaemonOptions::default()
+    })?;
+    let img = image(&env)?;
+    let dir = shared_dir()?;
+    let mut gui = Walk::spawn(&env, &users::permitted()?, &script(&img, false), dir.path())?;
+
+    // The GUI pressed Install and the job is held with its root mounted.
+    let deadline = Instant::now() + WALK_TIMEOUT;
+    while !env
+        .daemon
+        .log()
+        .contains("pause injection configured for phase packages")
+    {
+        assert!(
+            gui.running(),
+            "the GUI ended before its job reached packages:\n{}\n---- daemon ----\n{}",
+            gui.log(),
+            env.daemon.log()
+        );
+        assert!(Instant::now() < deadline, "the job never reached packages");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Another local user forges the job's signals.
+    let mut forger = env.client(&users::outsider()?)?;
+    let active = forger.request("active-job")?;
+    let path = active["path"]
+        .as_str()
+        .context("no active job")?
+        .to_string();
+    for cmd in ["forge-integrity", "forge-finished"] {
+        let r = forger.request(&format!("{cmd} {path}"))?;
+        assert_eq!(r["ok"], true, "{cmd}: {r}");
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        gui.running(),
+        "the GUI ended on a forged signal:\n{}",
+        gui.log()
+    );
+
+    // The job really ends: cancelled by an authorized caller.
+    let mut admin = env.client(&users::permitted()?)?;
+    let r = admin.request(&format!("cancel {path}"))?;
+    assert_eq!(r["ok"], true, "{r}");
+    let out = gui.wait(&env)?;
+    assert_eq!(
+        out["integrity_dialog"], false,
+        "the GUI asked for an override on a forged IntegrityFailed: {out}"
+    );
+    assert_eq!(out["reached_done"], true, "{out}");
+    let title = out["done_title"].as_str().unwrap_or_default();
+    assert!(
+        !title.contains("Complete") && !title.contains("abgeschlossen") && !title.is_empty(),
+        "the GUI announced success of a cancelled install: {out}"
+    );
+    let p = admin.request(&format!("props {path}"))?;
+    assert_eq!(p["props"]["State"], "cancelled", "{p}");
     Ok(())
 }
