@@ -97,6 +97,13 @@ fn install_and_inspect(boot: &'static str) {
             warnings.iter().any(|w| w.contains("mokutil --import")),
             "{warnings:?}"
         );
+        // An image target never queues enrollment in this machine's EFI
+        // variables, whatever the host has.
+        assert!(
+            warnings.iter().any(|w| w.contains("image file")),
+            "{warnings:?}"
+        );
+        assert!(!log.contains("$ mokutil"), "{log}");
     }
 
     let img = image.clone();

@@ -11,8 +11,10 @@
 //! next start. It is never the root password nor derived from it (issue 9,
 //! item 14: a hash of the root password left in a world-readable EFI
 //! variable is an offline cracking target), and it is no argument, file, log
-//! line or message. Without efivars (a disk image, a BIOS live session) or
-//! without the password, a Warning says how to enroll later.
+//! line or message. An image target never touches this machine's EFI
+//! variables (the firmware that will boot it is another one). Without
+//! efivars (a BIOS live session), without mokutil or without the password,
+//! a Warning says how to enroll later.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -135,40 +137,79 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
     let der_in_target = format!("{dir}/MOK.der");
     let efivars = Path::new("/sys/firmware/efi/efivars").is_dir();
     let password = ctx.io.secure_boot_password.clone();
-    if efivars && command::have("mokutil") && !password.is_empty() {
-        // MokManager asks for a password to confirm the enrollment: the
-        // Secure Boot password the person chose for this, through stdin.
-        let input = import_input(&password);
-        let r = ctx.run_logged_input(
-            &mut import(&der),
-            Some(&input[..]),
-            TIMEOUT,
-            &tr("Could not queue the Secure Boot key for enrollment"),
-        );
-        match r {
-            Ok(_) => ctx.warn(tr(
-                "On the next start, the blue MokManager screen asks to enroll this computer's Secure Boot key: choose \"Enroll MOK\", then \"Continue\", then \"Yes\", and type the Secure Boot password you chose",
-            )),
-            Err(e) => {
-                ctx.log_line(&format!("mokutil: {}", e.detail));
-                ctx.warn(trf(
-                    "The Secure Boot key could not be queued for enrollment; on the new system run: mokutil --import {der}",
-                    &[("der", &der_in_target)],
-                ));
+    let how = enrollment(
+        ctx.state.target_is_image(),
+        efivars,
+        command::have("mokutil"),
+        !password.is_empty(),
+    );
+    match how {
+        Enrollment::Queue => {
+            // MokManager asks for a password to confirm the enrollment: the
+            // Secure Boot password the person chose for this, through stdin.
+            let input = import_input(&password);
+            let r = ctx.run_logged_input(
+                &mut import(&der),
+                Some(&input[..]),
+                TIMEOUT,
+                &tr("Could not queue the Secure Boot key for enrollment"),
+            );
+            match r {
+                Ok(_) => ctx.warn(tr(
+                    "On the next start, the blue MokManager screen asks to enroll this computer's Secure Boot key: choose \"Enroll MOK\", then \"Continue\", then \"Yes\", and type the Secure Boot password you chose",
+                )),
+                Err(e) => {
+                    ctx.log_line(&format!("mokutil: {}", e.detail));
+                    ctx.warn(trf(
+                        "The Secure Boot key could not be queued for enrollment; on the new system run: mokutil --import {der}",
+                        &[("der", &der_in_target)],
+                    ));
+                }
             }
         }
-    } else if efivars && command::have("mokutil") {
-        ctx.warn(trf(
+        Enrollment::ImageTarget => {
+            ctx.log_line("mok: image target, this machine's EFI variables are left alone");
+            ctx.warn(trf(
+                "Secure Boot: the key was not enrolled, because the installation went to an image file and this computer's firmware settings are not the ones that will boot it. Before enabling Secure Boot on the machine that boots the image, run there: mokutil --import {der} and confirm in MokManager at the next start",
+                &[("der", &der_in_target)],
+            ));
+        }
+        Enrollment::NoPassword => ctx.warn(trf(
             "Secure Boot: this computer's key was not enrolled (no Secure Boot password was given). Before enabling Secure Boot, run on the new system: mokutil --import {der} and confirm in MokManager at the next start",
             &[("der", &der_in_target)],
-        ));
-    } else {
-        ctx.warn(trf(
+        )),
+        Enrollment::NoEfiVariables => ctx.warn(trf(
             "Secure Boot: this computer's key was not enrolled (no EFI variables here). Before enabling Secure Boot, run on the new system: mokutil --import {der} and confirm in MokManager at the next start, or enroll MOK.der from the EFI system partition with MokManager",
             &[("der", &der_in_target)],
-        ));
+        )),
     }
     Ok(())
+}
+
+/// What the phase does about enrollment.
+#[derive(Debug, PartialEq, Eq)]
+enum Enrollment {
+    /// `mokutil --import` into this machine's EFI variables.
+    Queue,
+    /// The target is an image file: this machine's firmware will not boot
+    /// it, so its EFI variables are never touched.
+    ImageTarget,
+    NoPassword,
+    NoEfiVariables,
+}
+
+/// Only a disk of this very machine gets its key queued in this machine's
+/// EFI variables, and only with EFI variables, mokutil and a password.
+fn enrollment(image: bool, efivars: bool, mokutil: bool, password: bool) -> Enrollment {
+    if image {
+        Enrollment::ImageTarget
+    } else if !(efivars && mokutil) {
+        Enrollment::NoEfiVariables
+    } else if !password {
+        Enrollment::NoPassword
+    } else {
+        Enrollment::Queue
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +219,27 @@ mod tests {
     /// Issue 9, item 14: mokutil gets the Secure Boot password (twice, for
     /// its confirmation) on stdin, not a hash of the root password, and no
     /// secret in its arguments.
+    /// An image target never touches this machine's EFI variables, even
+    /// on an EFI host with mokutil and a password (it did before).
+    #[test]
+    fn only_a_disk_of_this_machine_is_queued_for_enrollment() {
+        assert_eq!(enrollment(false, true, true, true), Enrollment::Queue);
+        assert_eq!(enrollment(true, true, true, true), Enrollment::ImageTarget);
+        assert_eq!(
+            enrollment(true, false, false, false),
+            Enrollment::ImageTarget
+        );
+        assert_eq!(enrollment(false, true, true, false), Enrollment::NoPassword);
+        assert_eq!(
+            enrollment(false, false, true, true),
+            Enrollment::NoEfiVariables
+        );
+        assert_eq!(
+            enrollment(false, true, false, true),
+            Enrollment::NoEfiVariables
+        );
+    }
+
     #[test]
     fn mokutil_reads_the_secure_boot_password_twice_on_stdin() {
         let input = import_input(&Secret::new("mok-pass-42"));

@@ -100,6 +100,14 @@ impl InstallState {
         need(&self.target_path, "the target disk", "validate")
     }
 
+    /// True when the target is an image file (not a disk of this machine).
+    pub fn target_is_image(&self) -> bool {
+        self.target_path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .is_some_and(|m| m.file_type().is_file())
+    }
+
     /// The target's size in bytes (validate).
     pub fn target_size(&self) -> Result<u64, PhaseError> {
         need(&self.target_size, "the target disk's size", "validate")
