@@ -1,10 +1,15 @@
-//! The text polkit agent for this process (the `pkttyagent` approach, as
-//! systemctl does it): when no graphical agent serves the session (SSH, the
-//! console), `pkttyagent --notify-fd 3 --fallback --process <our pid>` is
-//! started around a call that may need authorization, so polkit asks the
-//! administrator's password on this terminal. `--fallback` leaves an
-//! existing agent in charge. polkitd looks up the agent of a D-Bus caller
-//! through the caller's process, so `--process` covers our bus name too.
+//! The text polkit agent for this process (the `pkttyagent` approach):
+//! when no graphical agent serves the session (SSH, the console), a call
+//! that may need authorization runs with `pkttyagent --notify-fd 3
+//! --process <our pid>` beside it, so polkit asks the administrator's
+//! password on this terminal. polkitd looks up the agent of a D-Bus caller
+//! through the caller's process, so `--process` covers our bus name.
+//!
+//! No `--fallback` (unlike systemctl): polkitd uses a fallback agent only
+//! when it finds a login session for the subject, and a console or SSH
+//! login without logind has none — the agent would register and never be
+//! asked. A process-scoped agent serves only this process, so it replaces
+//! no one's agent; it is started only when no graphical session is present.
 //!
 //! [`TtyAgent`] kills and reaps the agent when dropped.
 
@@ -29,7 +34,6 @@ pub fn agent_args(pid: u32) -> Vec<String> {
     vec![
         "--notify-fd".into(),
         "3".into(),
-        "--fallback".into(),
         "--process".into(),
         pid.to_string(),
     ]
@@ -52,8 +56,7 @@ fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
 
 impl TtyAgent {
     /// Starts the agent for this process and waits (up to 5 s) until it has
-    /// registered with polkitd, or has exited (another agent is in charge,
-    /// no polkitd). `Ok(None)` when `pkttyagent` is not installed.
+    /// registered with polkitd, or has exited (no polkitd). `Ok(None)` when `pkttyagent` is not installed.
     pub fn start() -> std::io::Result<Option<TtyAgent>> {
         let (read_end, write_end) = pipe()?;
         let notify = write_end.as_raw_fd();
@@ -128,10 +131,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn agent_for_this_process_as_fallback() {
-        assert_eq!(
-            agent_args(42),
-            ["--notify-fd", "3", "--fallback", "--process", "42"]
-        );
+    fn agent_for_this_process() {
+        assert_eq!(agent_args(42), ["--notify-fd", "3", "--process", "42"]);
     }
 }
