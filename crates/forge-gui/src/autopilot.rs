@@ -5,7 +5,9 @@
 //! Install. On the integrity dialog it first tries to paste the phrase
 //! (which must be refused) and then types it with real X key events
 //! (`xdotool`), the only route the dialog accepts. It saves a PNG per
-//! screen when asked and writes a JSON result at the end.
+//! screen when asked and writes a JSON result at the end. With
+//! `FORGE_GUI_SAVE_PLAN=FILE` it stops at Confirm and writes the plan bytes
+//! there instead of installing (`save_plan`).
 //!
 //! The script is YAML:
 //! ```yaml
@@ -14,9 +16,11 @@
 //! variant: ""
 //! timezone: Europe/Berlin
 //! boot: bios                # optional override: auto | efi | bios
-//! disk: /var/lib/forge/images/demo.img
+//! filesystem: ext4          # optional override: ext4 | xfs | btrfs
+//! disk: /var/lib/forge/images/demo.img   # empty: the first selectable disk
 //! full_name: Alice Liddell
 //! user_name: alice
+//! admin: true                # optional: the administrator switch
 //! password: correct-horse-battery
 //! root_password: ""          # empty: same as the user's
 //! secure_boot_password: ""   # EFI installs: MokManager's password
@@ -24,7 +28,7 @@
 //! groups: [toolchain, core, base]
 //! dry_run: false
 //! screenshots: /tmp/shots    # optional
-//! result: /tmp/result.json   # required
+//! result: /tmp/result.json   # required (optional in save-plan mode)
 //! quit: true                 # close the window at done
 //! ```
 
@@ -32,7 +36,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use adw::prelude::*;
-use gtk::{gio, glib};
+use gtk::glib;
 use serde::Deserialize;
 
 use crate::screens::confirm::ConfirmPage;
@@ -41,6 +45,11 @@ use crate::screens::keyboard_locale::KeyboardLocalePage;
 use crate::screens::packages::PackagesPage;
 use crate::screens::user::UserPage;
 use crate::window::ForgeWindow;
+
+mod integrity;
+mod save_plan;
+
+use integrity::integrity;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -51,9 +60,13 @@ pub struct Script {
     pub timezone: Option<String>,
     /// auto | efi | bios (the Advanced override on the disk screen).
     pub boot: Option<String>,
+    /// ext4 | xfs | btrfs (the Advanced file system choice).
+    pub filesystem: Option<String>,
+    /// Empty: the first selectable disk.
     pub disk: String,
     pub full_name: String,
     pub user_name: Option<String>,
+    pub admin: Option<bool>,
     pub password: String,
     pub root_password: String,
     pub secure_boot_password: String,
@@ -63,6 +76,10 @@ pub struct Script {
     pub screenshots: Option<PathBuf>,
     pub result: PathBuf,
     pub quit: bool,
+    /// Save-plan mode: write the plan here at Confirm instead of installing
+    /// (set from `FORGE_GUI_SAVE_PLAN`, not read from the script).
+    #[serde(skip)]
+    pub save_plan: Option<PathBuf>,
 }
 
 /// What the walk saw, written as JSON to `result`.
@@ -80,21 +97,34 @@ pub struct Outcome {
     pub screenshots: Vec<String>,
 }
 
-/// Starts the autopilot if `FORGE_GUI_AUTOPILOT` names a script.
+/// Starts the autopilot if `FORGE_GUI_AUTOPILOT` names a script or
+/// `FORGE_GUI_SAVE_PLAN` a plan file.
 pub fn start_if_requested(window: &ForgeWindow) {
-    let Ok(path) = std::env::var("FORGE_GUI_AUTOPILOT") else {
-        return;
+    let save = save_plan::requested();
+    let script = match std::env::var("FORGE_GUI_AUTOPILOT") {
+        Ok(path) => std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_yaml::from_str::<Script>(&t).map_err(|e| e.to_string()))
+            .map_err(|e| format!("autopilot script {path}: {e}")),
+        Err(_) if save.is_some() => save_plan::script_from_env(),
+        Err(_) => return,
     };
-    let script: Script = match std::fs::read_to_string(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|t| serde_yaml::from_str(&t).map_err(|e| e.to_string()))
-    {
+    let mut script = match script {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!("autopilot script {path}: {e}");
+            tracing::error!("{e}");
+            if save.is_some() {
+                std::process::exit(2);
+            }
             return;
         }
     };
+    if let Some(path) = &save {
+        // No stale plan survives a walk that fails.
+        let _ = std::fs::remove_file(path);
+        script.save_plan = save;
+        script.quit = true;
+    }
     let w = window.clone();
     glib::spawn_future_local(async move {
         let mut out = Outcome::default();
@@ -102,13 +132,18 @@ pub fn start_if_requested(window: &ForgeWindow) {
             tracing::error!("autopilot: {e}");
             out.error = e;
         }
-        match serde_json::to_string_pretty(&out) {
-            Ok(j) => {
-                if let Err(e) = std::fs::write(&script.result, j) {
-                    tracing::error!("{}: {e}", script.result.display());
+        if !script.result.as_os_str().is_empty() {
+            match serde_json::to_string_pretty(&out) {
+                Ok(j) => {
+                    if let Err(e) = std::fs::write(&script.result, j) {
+                        tracing::error!("{}: {e}", script.result.display());
+                    }
                 }
+                Err(e) => tracing::error!("autopilot result: {e}"),
             }
-            Err(e) => tracing::error!("autopilot result: {e}"),
+        }
+        if script.save_plan.is_some() && !out.error.is_empty() {
+            std::process::exit(1);
         }
         if script.quit {
             GtkWindowExt::close(&w);
@@ -213,8 +248,24 @@ async fn walk(w: &ForgeWindow, s: &Script, out: &mut Outcome) -> Result<(), Stri
         disk.advanced_row().set_expanded(true);
         disk.set_boot_override(mode);
     }
-    if !disk.choose(&s.disk) {
-        return Err(format!("disk {} not listed or not selectable", s.disk));
+    if let Some(f) = &s.filesystem {
+        let fs = match f.as_str() {
+            "ext4" => forge_proto::Filesystem::Ext4,
+            "xfs" => forge_proto::Filesystem::Xfs,
+            "btrfs" => forge_proto::Filesystem::Btrfs,
+            other => return Err(format!("filesystem: {other} is not ext4, xfs or btrfs")),
+        };
+        disk.advanced_row().set_expanded(true);
+        disk.set_filesystem(fs);
+    }
+    let device = if s.disk.is_empty() {
+        let first = disk.selectable_disks().into_iter().next();
+        first.ok_or("no selectable disk is listed")?
+    } else {
+        s.disk.clone()
+    };
+    if !disk.choose(&device) {
+        return Err(format!("disk {device} not listed or not selectable"));
     }
     shot(w, s, "disk", out).await;
     next(w, "disk").await?;
@@ -223,6 +274,9 @@ async fn walk(w: &ForgeWindow, s: &Script, out: &mut Outcome) -> Result<(), Stri
     user.full_name_row().set_text(&s.full_name);
     if let Some(u) = &s.user_name {
         user.user_name_row().set_text(u);
+    }
+    if let Some(a) = s.admin {
+        user.admin_switch().set_active(a);
     }
     user.password_row().set_text(&s.password);
     user.confirm_row().set_text(&s.password);
@@ -259,6 +313,9 @@ async fn walk(w: &ForgeWindow, s: &Script, out: &mut Outcome) -> Result<(), Stri
     out.plan_yaml = state.plan_yaml();
     if !confirm.install_button().is_sensitive() {
         return Err("Install is not enabled".into());
+    }
+    if let Some(path) = &s.save_plan {
+        return save_plan::write(path, &out.plan_yaml);
     }
     confirm.install_button().emit_clicked();
 
@@ -300,67 +357,5 @@ async fn walk(w: &ForgeWindow, s: &Script, out: &mut Outcome) -> Result<(), Stri
         out.done_description = d.description();
     }
     shot(w, s, "done", out).await;
-    Ok(())
-}
-
-/// Tries to paste the phrase (must fail), then types it with X key events.
-async fn integrity(
-    w: &ForgeWindow,
-    d: &crate::screens::integrity_dialog::IntegrityDialog,
-    s: &Script,
-    out: &mut Outcome,
-) -> Result<(), String> {
-    sleep(800).await;
-    let phrase = d.phrase();
-    let entry = d.entry();
-    entry.clipboard().set_text(&phrase);
-    sleep(200).await;
-    if let Some(text) = entry.delegate().and_downcast::<gtk::Text>() {
-        text.emit_by_name::<()>("paste-clipboard", &[]);
-    }
-    sleep(500).await;
-    out.paste_refused = entry.text().is_empty() && d.refused_count() > 0;
-    if let Some(dir) = &s.screenshots {
-        let path = dir.join(format!(
-            "{:02}-integrity_dialog.png",
-            out.screenshots.len() + 1
-        ));
-        if crate::shot::save_png(d, &path).is_ok() {
-            out.screenshots.push(path.display().to_string());
-        }
-    }
-    out.screens.push("integrity_dialog".into());
-    entry.grab_focus();
-    let title = GtkWindowExt::title(d)
-        .map(|t| t.to_string())
-        .unwrap_or_default();
-    let argv = [
-        "xdotool",
-        "search",
-        "--sync",
-        "--name",
-        &title,
-        "windowfocus",
-        "--sync",
-        "type",
-        "--delay",
-        "15",
-        &phrase,
-    ];
-    let argv: Vec<&std::ffi::OsStr> = argv.iter().map(std::ffi::OsStr::new).collect();
-    let proc = gio::Subprocess::newv(&argv, gio::SubprocessFlags::NONE)
-        .map_err(|e| format!("xdotool: {e}"))?;
-    proc.wait_future()
-        .await
-        .map_err(|e| format!("xdotool: {e}"))?;
-    if !wait_for(10, || entry.text() == phrase).await {
-        return Err(format!(
-            "typing the phrase did not reach the entry (it has {} characters)",
-            entry.text().chars().count()
-        ));
-    }
-    out.typed_phrase = true;
-    d.continue_button().emit_clicked();
-    let _ = w;
     Ok(())
 }

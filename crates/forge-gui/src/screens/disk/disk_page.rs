@@ -390,6 +390,23 @@ impl DiskPage {
         self.imp().boot_combo.set_selected(pos as u32);
     }
 
+    /// Picks the file system in the Advanced combo, as a person would.
+    pub fn set_filesystem(&self, fs: Filesystem) {
+        let pos = FILESYSTEMS.iter().position(|f| *f == fs).unwrap_or(0);
+        self.imp().fs_combo.set_selected(pos as u32);
+    }
+
+    /// The devices of the listed disks that can be chosen, in list order.
+    pub fn selectable_disks(&self) -> Vec<String> {
+        self.imp()
+            .rows
+            .borrow()
+            .iter()
+            .filter(|(_, _, r)| r.is_sensitive())
+            .map(|(d, _, _)| d.clone())
+            .collect()
+    }
+
     pub fn advanced_row(&self) -> adw::ExpanderRow {
         self.imp().advanced_row.get()
     }
