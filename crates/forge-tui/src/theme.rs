@@ -13,10 +13,18 @@ pub struct Theme {
 impl Theme {
     /// From the environment (`NO_COLOR`, `TERM`).
     pub fn from_env() -> Theme {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let term = std::env::var("TERM").unwrap_or_default();
+        Theme::from_vars(
+            std::env::var("NO_COLOR").ok().as_deref(),
+            std::env::var("TERM").ok().as_deref(),
+        )
+    }
+
+    /// From the values of `NO_COLOR` and `TERM` (None: unset). `NO_COLOR`
+    /// counts when set to anything non-empty (no-color.org).
+    pub fn from_vars(no_color: Option<&str>, term: Option<&str>) -> Theme {
+        let term = term.unwrap_or_default();
         Theme {
-            mono: no_color || term.is_empty() || term == "dumb",
+            mono: no_color.is_some_and(|v| !v.is_empty()) || term.is_empty() || term == "dumb",
         }
     }
 
@@ -82,6 +90,31 @@ impl Theme {
             Style::default()
         } else {
             Style::default().add_modifier(Modifier::DIM)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Theme;
+    use ratatui::style::Color;
+
+    #[test]
+    fn no_color_or_a_dumb_terminal_is_monochrome() {
+        assert!(!Theme::from_vars(None, Some("xterm-256color")).mono);
+        assert!(Theme::from_vars(Some("1"), Some("xterm-256color")).mono);
+        assert!(!Theme::from_vars(Some(""), Some("xterm")).mono);
+        assert!(Theme::from_vars(None, Some("dumb")).mono);
+        assert!(Theme::from_vars(None, None).mono);
+        let mono = Theme { mono: true };
+        for s in [
+            mono.title(),
+            mono.problem(),
+            mono.warning(),
+            mono.good(),
+            mono.disabled(),
+        ] {
+            assert!(s.fg.is_none() || s.fg == Some(Color::Reset), "{s:?}");
         }
     }
 }

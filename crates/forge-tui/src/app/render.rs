@@ -186,7 +186,7 @@ impl App {
             }
         };
         let w = 60u16.min(area.width - 4);
-        let lines = wrap(&text, usize::from(w - 4));
+        let lines = wrap(&text, usize::from(w - 6));
         let h = u16::try_from(lines.len()).unwrap_or(1) + 5;
         let r = Rect::new(
             area.x + (area.width - w) / 2,
@@ -200,6 +200,12 @@ impl App {
             .title(visual(&format!(" {title} ")));
         let inner = block.inner(r);
         f.render_widget(block, r);
+        let inner = Rect::new(
+            inner.x + 1,
+            inner.y,
+            inner.width.saturating_sub(2),
+            inner.height,
+        );
         let mut body: Vec<Line> = lines.iter().map(|l| Line::raw(visual(l))).collect();
         body.push(Line::default());
         let yes = format!("[ {} ]", visual(&tr("Yes (y)")));
