@@ -390,3 +390,96 @@ fn the_plan_file_is_the_wizards_bytes_0600_and_never_overwritten() {
     assert_eq!(mode & 0o777, 0o600);
     assert!(crate::runner::save_plan(&path, "x").is_err());
 }
+
+/// The line the terminal cursor stands on, and its column.
+fn cursor_line(a: &App) -> (String, u16) {
+    let mut t = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    t.draw(|f| a.render(f)).expect("draw");
+    let pos = t.get_cursor_position().expect("cursor");
+    let text = screen_text(a, 80, 24);
+    let line = text
+        .lines()
+        .nth(usize::from(pos.y))
+        .unwrap_or_default()
+        .to_string();
+    (line, pos.x)
+}
+
+#[test]
+fn the_cursor_stands_on_the_focused_item() {
+    let mut a = app(Mode::Install);
+    assert!(cursor_line(&a).0.contains("[ Next ]"));
+    a.show(Screen::User);
+    assert!(cursor_line(&a).0.contains("Full name"));
+    key(&mut a, KeyCode::Tab);
+    assert!(cursor_line(&a).0.contains("User name"));
+    // Down the whole form: the cursor follows (the body scrolls).
+    for _ in 0..5 {
+        key(&mut a, KeyCode::Tab);
+    }
+    assert!(
+        cursor_line(&a).0.contains("Computer name"),
+        "{}",
+        screen_text(&a, 80, 24)
+    );
+    a.show(Screen::Disk);
+    key(&mut a, KeyCode::Down);
+    let (line, _) = cursor_line(&a);
+    assert!(line.contains("Virtio Disk") && line.contains('>'), "{line}");
+}
+
+#[test]
+fn a_failed_install_says_where_and_why() {
+    let mut a = app(Mode::Install);
+    a.install_started("/org/intergenos/Forge1/Job/2");
+    a.on_job_event(JobEvent::PhaseStarted(Phase::Validate));
+    a.on_job_event(JobEvent::PhaseFinished(Phase::Validate));
+    a.on_job_event(JobEvent::PhaseStarted(Phase::Verify));
+    a.on_job_event(JobEvent::PhaseFinished(Phase::Verify));
+    a.on_job_event(JobEvent::PhaseStarted(Phase::Partition));
+    a.on_job_event(JobEvent::Finished {
+        success: false,
+        phase_completed: Some(Phase::Verify),
+        error: "partition: sfdisk failed".into(),
+        warnings: vec![],
+    });
+    let text = screen_text(&a, 80, 24);
+    assert!(text.contains("Installation Failed"), "{text}");
+    assert!(
+        text.contains("Partitioning the disk") && text.contains("sfdisk failed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn attach_shows_progress_without_steps_to_go_back_to() {
+    let mut a = app(Mode::Attach);
+    assert_eq!(a.screen, Screen::Progress);
+    assert!(!a.has_nav());
+    ctrl(&mut a, 'b');
+    assert_eq!(a.screen, Screen::Progress);
+    let text = screen_text(&a, 80, 24);
+    assert!(text.contains("earlier messages are not shown"), "{text}");
+    // No job (the attach failed): Ctrl-C asks to quit, not to cancel.
+    ctrl(&mut a, 'c');
+    assert!(matches!(a.dialog, Some(Dialog::Quit)));
+}
+
+#[test]
+fn monochrome_marks_focus_without_colour() {
+    let mut a = app(Mode::Install);
+    a.theme = Theme { mono: true };
+    a.show(Screen::Disk);
+    let mut t = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    t.draw(|f| a.render(f)).expect("draw");
+    let buf = t.backend().buffer().clone();
+    for cell in buf.content() {
+        assert!(
+            matches!(cell.fg, ratatui::style::Color::Reset),
+            "a coloured cell in monochrome: {cell:?}"
+        );
+    }
+    assert!(screen_text(&a, 80, 24)
+        .lines()
+        .any(|l| l.trim_start().starts_with('>')));
+}
