@@ -87,6 +87,9 @@ impl IntegrityDialog {
     /// One key; an answer when the person decided.
     pub fn key(&mut self, k: &KeyEvent) -> Option<Answer> {
         match k.code {
+            // Ctrl-C (and Esc) offer the way out: Stop Installation.
+            KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => self.focus = STOP,
+            KeyCode::Esc => self.focus = STOP,
             KeyCode::Tab => self.focus = (self.focus + 1) % 3,
             KeyCode::BackTab => self.focus = (self.focus + 2) % 3,
             KeyCode::Enter => match self.focus {
@@ -249,6 +252,16 @@ mod tests {
         );
         // Sent once; a second Enter waits for the daemon.
         assert_eq!(d.key(&key(KeyCode::Enter)), None);
+    }
+
+    #[test]
+    fn ctrl_c_offers_stop() {
+        let mut d = IntegrityDialog::new(vec![], "x".into());
+        assert_eq!(
+            d.key(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            None
+        );
+        assert_eq!(d.key(&key(KeyCode::Enter)), Some(Answer::Stop));
     }
 
     #[test]

@@ -171,6 +171,9 @@ pub async fn run(mut app: App, attach: Option<(Daemon, String)>) -> Result<Outco
     };
     let mut term_sig = signal(SignalKind::terminate())?;
     let mut hup_sig = signal(SignalKind::hangup())?;
+    // A SIGINT from outside (raw mode turns the Ctrl-C key into a key)
+    // asks like the key does.
+    let mut int_sig = signal(SignalKind::interrupt())?;
     let mut daemon: Option<Daemon> = None;
     let mut events: Option<mpsc::UnboundedReceiver<JobEvent>> = None;
     let (load_tx, load_rx) = mpsc::unbounded_channel();
@@ -228,6 +231,7 @@ pub async fn run(mut app: App, attach: Option<(Daemon, String)>) -> Result<Outco
                 }
             },
             msg = recv(&mut cancel_results) => if let Some(m) = msg { app.progress.log.push(m) },
+            _ = int_sig.recv() => if app.dialog.is_none() { app.ask_to_leave() },
             _ = term_sig.recv() => return Ok(Outcome::Signal(libc::SIGTERM)),
             _ = hup_sig.recv() => return Ok(Outcome::Signal(libc::SIGHUP)),
         }
