@@ -16,7 +16,12 @@
 //! - a user polkit refuses sees `Not authorized`;
 //! - terminal restoration: `stty -a` of the pane and its screen modes are
 //!   the same before and after forge-tui quits by Ctrl-C, and after SIGTERM;
-//!   a hang-up (SIGHUP, the SSH drop) ends it.
+//!   a hang-up (SIGHUP, the SSH drop) ends it;
+//! - a hang-up while the job waits (integrity dialog) leaves the job in the
+//!   daemon; `forge-tui --attach` shows it, and Ctrl-C there asks before it
+//!   cancels the job;
+//! - `NO_COLOR=1` draws without colours (and without it there are some);
+//!   below 80x24 it asks for a larger terminal.
 //!
 //! Needs root, dbus-daemon, polkitd, tmux and the binaries
 //! (`cargo build -p forge-tui`, `cargo build -p forge-daemon --features
@@ -101,6 +106,10 @@ fn dry_run_walk_reaches_done_in_80x24() -> Result<()> {
             .is_some_and(|l| l.trim_end().chars().count() > 80)
     })?;
     w.shot("welcome-120x40")?;
+    // Below 80x24 it asks for a larger terminal instead of drawing.
+    w.t.resize(70, 20)?;
+    w.wait("80×24", SCREEN)?;
+    w.shot("too-small")?;
     w.t.resize(80, 24)?;
     w.t.wait_until("the header redrawn 80 wide", SCREEN, |s| {
         s.lines()
@@ -175,6 +184,112 @@ fn tampered_payload_refuses_paste_and_continues_on_typing() -> Result<()> {
     assert!(
         log.contains("MISMATCH packages/busybox"),
         "the daemon did not record the mismatch: {log}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_hang_up_keeps_the_job_and_attach_shows_it() -> Result<()> {
+    if let Some(why) = tui_skip() {
+        skip(why);
+        return Ok(());
+    }
+    // The tampered payload holds the job in awaiting-override: running,
+    // for as long as the test needs.
+    let payload = signed_payload()?;
+    payload.tamper("busybox")?;
+    let env = start(&payload)?;
+    let img = image(&env)?;
+    let user = users::permitted()?;
+    let mut w = Walk::start(&env, &user, "hangup-attach", &["--dry-run"], (80, 24))?;
+    w.walk_to_confirm(&choices(&img, true))?;
+    w.t.send_keys(&["C-n"])?;
+    w.wait(INTEGRITY, Duration::from_secs(60))?;
+    // The SSH connection drops.
+    let pid = w.t.pane_pid();
+    w.t.hang_up()?;
+    let start = Instant::now();
+    while std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z ")) {
+        assert!(start.elapsed() < SCREEN, "forge-tui survived the hang-up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(w);
+    // Reconnected: --attach shows the job that is still there.
+    let mut w = Walk::start(&env, &user, "attach", &["--attach"], (80, 24))?;
+    let screen = w.title(PROGRESS)?;
+    w.shot("progress")?;
+    assert!(
+        !screen.contains("No installation is running"),
+        "the job did not survive the hang-up:\n{screen}"
+    );
+    // Ctrl-C on progress asks before cancelling; y cancels the job.
+    w.t.send_keys(&["C-c"])?;
+    w.wait("Cancel the installation?", SCREEN)?;
+    w.shot("cancel-question")?;
+    w.t.send_keys(&["y"])?;
+    let (ok, screen) = w.wait_done(Duration::from_secs(60))?;
+    w.shot("cancelled")?;
+    assert!(!ok, "a cancelled job reported success:\n{screen}");
+    Ok(())
+}
+
+/// Whether a `capture-pane -e` screen sets any colour (SGR 30–37, 38,
+/// 40–47, 48, 90–97, 100–107; 39 and 49 are the defaults).
+fn has_colour(ansi: &str) -> bool {
+    ansi.split("\x1b[").skip(1).any(|seq| {
+        let Some(end) = seq.find('m') else {
+            return false;
+        };
+        let params = &seq[..end];
+        if params.contains(|c: char| !c.is_ascii_digit() && c != ';') {
+            return false;
+        }
+        params
+            .split(';')
+            .filter_map(|p| p.parse::<u32>().ok())
+            .any(|p| matches!(p, 30..=38 | 40..=48 | 90..=97 | 100..=107))
+    })
+}
+
+#[test]
+fn no_color_draws_monochrome() -> Result<()> {
+    if let Some(why) = tui_skip() {
+        skip(why);
+        return Ok(());
+    }
+    let payload = signed_payload()?;
+    let env = start(&payload)?;
+    let user = users::permitted()?;
+    let bin = built_binary(TUI)?.display().to_string();
+    let coloured = Walk::start_argv(
+        &env,
+        &user,
+        "colour",
+        std::slice::from_ref(&bin),
+        (80, 24),
+        &[],
+    )?;
+    coloured.title(WELCOME)?;
+    assert!(
+        has_colour(&coloured.t.capture_ansi()?),
+        "no colour without NO_COLOR (the check below would prove nothing)"
+    );
+    drop(coloured);
+    let mut w = Walk::start_argv(
+        &env,
+        &user,
+        "no-color",
+        &[bin],
+        (80, 24),
+        &[("NO_COLOR", "1")],
+    )?;
+    w.title(WELCOME)?;
+    w.next(LANGUAGE)?;
+    w.shot("language")?;
+    let ansi = w.t.capture_ansi()?;
+    assert!(
+        !has_colour(&ansi),
+        "NO_COLOR=1 but colours drawn:\n{ansi:?}"
     );
     Ok(())
 }
