@@ -5,7 +5,7 @@
 //! confinement, a package failed); 2 bad input (unreadable keyring or
 //! directory, unknown group). Every failure message names the file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use forge_payload::{
@@ -13,35 +13,7 @@ use forge_payload::{
 };
 use forge_proto::i18n::{tr, trf};
 
-#[derive(clap::Subcommand)]
-pub enum PayloadCommand {
-    /// Write manifest and index from DIR/packages/, signing them with a key file if given.
-    Build {
-        dir: PathBuf,
-        #[arg(long)]
-        sign_key: Option<PathBuf>,
-        /// When the signed index expires: a date (2027-06-30), a UTC time
-        /// (2027-06-30T12:00:00Z) or a lifetime (90d, 12w, 36h, 1y). Default: 90d.
-        #[arg(long)]
-        expires: Option<String>,
-    },
-    /// Check both signatures and every archive.
-    Verify {
-        dir: PathBuf,
-        #[arg(long)]
-        keyring: PathBuf,
-    },
-    /// Verify, then extract and register the chosen groups into a directory.
-    Deploy {
-        dir: PathBuf,
-        #[arg(long)]
-        keyring: PathBuf,
-        #[arg(long)]
-        root: PathBuf,
-        #[arg(long, value_delimiter = ',')]
-        groups: Vec<String>,
-    },
-}
+use crate::cli::PayloadCommand;
 
 pub fn run(cmd: PayloadCommand) -> ExitCode {
     let r = match cmd {

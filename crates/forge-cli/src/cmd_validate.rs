@@ -4,12 +4,14 @@
 //! 1 invalid, 2 when the file (or a system list) cannot be read or the file
 //! is not YAML.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use forge_proto::catalog::{CatalogPaths, SystemCatalog};
 use forge_proto::i18n::trf;
 use forge_proto::validate::{validate_text, ParseError};
+
+use crate::cli::ValidateArgs;
 
 /// Exit status of a valid plan.
 const VALID: u8 = 0;
@@ -19,17 +21,7 @@ const INVALID: u8 = 1;
 /// not YAML.
 const UNREADABLE: u8 = 2;
 
-#[derive(clap::Args)]
-pub struct Args {
-    /// The install.yaml to check.
-    pub file: PathBuf,
-    /// Read the system lists (locales, keyboard layouts, time zones) below
-    /// this directory instead of `/`, e.g. a mounted target or live image.
-    #[arg(long, value_name = "DIR")]
-    pub sysroot: Option<PathBuf>,
-}
-
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: ValidateArgs) -> ExitCode {
     ExitCode::from(validate_file(&args.file, args.sysroot.as_deref()))
 }
 

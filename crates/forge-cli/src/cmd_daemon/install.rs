@@ -5,7 +5,6 @@
 //! cancels on Ctrl-C, and exits 0 only on success.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use forge_proto::client::Daemon;
@@ -15,27 +14,7 @@ use forge_proto::{BootMode, ForgeError, InstallIo, JobState, Phase, Secret};
 
 use super::terminal::{password, read_line};
 use super::{connect, describe, report, run_async, Exit};
-
-#[derive(clap::Args)]
-pub struct InstallArgs {
-    /// The install.yaml to install.
-    pub plan: PathBuf,
-    /// Target block device (or image file, where the daemon allows it).
-    #[arg(long)]
-    pub disk: String,
-    /// Validate, verify and print the operations; touch nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    #[arg(long)]
-    pub root_password_file: Option<PathBuf>,
-    #[arg(long)]
-    pub user_password_file: Option<PathBuf>,
-    /// The password MokManager asks for at the next start to enroll this
-    /// computer's Secure Boot key (EFI installs; asked for on the terminal
-    /// when not given).
-    #[arg(long)]
-    pub secure_boot_password_file: Option<PathBuf>,
-}
+use crate::cli::InstallArgs;
 
 pub fn install(a: InstallArgs) -> ExitCode {
     // The passwords will be in this process's memory: no core dumps.

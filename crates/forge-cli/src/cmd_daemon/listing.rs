@@ -6,12 +6,7 @@ use std::process::ExitCode;
 use forge_proto::i18n::tr;
 
 use super::{connect, report, run_async, Exit};
-
-#[derive(clap::Args)]
-pub struct DisksArgs {}
-
-#[derive(clap::Args)]
-pub struct GroupsArgs {}
+use crate::cli::{DisksArgs, GroupsArgs};
 
 /// `1.5 GiB` style sizes.
 fn human(bytes: u64) -> String {

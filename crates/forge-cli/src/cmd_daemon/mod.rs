@@ -9,8 +9,8 @@ mod install;
 mod listing;
 mod terminal;
 
-pub use install::{install, InstallArgs};
-pub use listing::{disks, groups, DisksArgs, GroupsArgs};
+pub use install::install;
+pub use listing::{disks, groups};
 
 use std::process::ExitCode;
 
