@@ -20,7 +20,7 @@ PACKAGES=(
   # the text frontend's walks (tests/harness/tmux.rs)
   tmux
   # the live medium (forge-iso, scripts/build-live.sh, tests/tests/live_*.rs)
-  squashfs-tools xorriso cryptsetup-bin systemd-boot-efi mmdebstrap
+  squashfs-tools xorriso cryptsetup-bin systemd-boot-efi mmdebstrap faketime
   shim-signed grub-efi-amd64-signed shim-helpers-amd64-signed
   # installing FORGE like a distribution (scripts/install.sh, tests/tests/install_layout.rs)
   desktop-file-utils appstream man-db groff-base
