@@ -49,7 +49,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    rt.block_on(async_main(cli))
+    let code = rt.block_on(async_main(cli));
+    // Leave at once: a D-Bus helper thread still blocked in the bus library
+    // must not hold the exit (the terminal is already restored).
+    rt.shutdown_background();
+    code
 }
 
 async fn async_main(cli: cli::Cli) -> ExitCode {
