@@ -309,11 +309,6 @@ impl ForgeState {
         p
     }
 
-    /// Problems whose field starts with one of `prefixes`.
-    pub fn problems_for(&self, prefixes: &[&str]) -> Vec<Problem> {
-        Wizard::filter_problems(&self.problems(), prefixes)
-    }
-
     /// What gates Next on `step` (the model's rule, from the cached list).
     pub fn step_problems(&self, step: Step) -> Vec<Problem> {
         let all = self.problems();
