@@ -3,7 +3,8 @@
 //! veritysetup): two builds from the same inputs and SOURCE_DATE_EPOCH —
 //! one driven by flags, one by the seed's environment variables — are
 //! byte-identical ISOs with identical manifests; a third with another
-//! SOURCE_DATE_EPOCH (reusing the squashfs through `SQUASHFS`) differs.
+//! SOURCE_DATE_EPOCH (reusing the squashfs through `SQUASHFS`) differs, and
+//! a development medium (`--dev-uki`) seals no root hash.
 //! `forge-iso verify` accepts the image and refuses copies with a damaged
 //! El Torito catalog or GPT. The whole live tree and the boots are the live
 //! tests' (tests/tests/live_*.rs).
@@ -291,6 +292,27 @@ fn same_inputs_give_identical_isos_and_another_date_a_different_one() {
         Some(root_hash),
         "same squashfs, same root hash"
     );
+
+    // 4: a development medium from the same squashfs: nothing sealed.
+    let d = tmp.path().join("d/dev.iso");
+    let mut cmd = Command::new(BIN);
+    base(&mut cmd);
+    cmd.arg("--output")
+        .arg(&d)
+        .arg("--dev-uki")
+        .env("SQUASHFS", &squashfs)
+        .env("SOURCE_DATE_EPOCH", "1700000000");
+    assert!(
+        run(&mut cmd).status.success(),
+        "the development build failed"
+    );
+    let md = std::fs::read_to_string(forge_iso::cli::with_suffix(&d, ".manifest")).unwrap();
+    assert!(
+        md.contains("param profile development\n") && md.contains("param sealed_root_hash none\n"),
+        "{md}"
+    );
+    assert!(!md.contains("igos.verity.roothash="), "{md}");
+    assert!(std::fs::read(&d).unwrap() != ia);
 
     // forge-iso verify: the image passes, damaged copies do not.
     assert!(run(Command::new(BIN).arg("verify").arg(&a))
