@@ -120,8 +120,9 @@ impl IntegrityDialog {
 
     pub fn render(&self, f: &mut Frame, area: Rect, theme: Theme) {
         let w = area.width.saturating_sub(4).min(76);
-        let h = area.height.saturating_sub(2);
-        let r = Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h);
+        // Below the screen's title, above the key hint line.
+        let h = area.height.saturating_sub(3);
+        let r = Rect::new(area.x + (area.width - w) / 2, area.y + 2, w, h);
         f.render_widget(Clear, r);
         let block = Block::default()
             .borders(Borders::ALL)

@@ -8,6 +8,7 @@
 
 mod agent;
 mod app;
+mod bench;
 mod bidi;
 mod cli;
 mod input;
@@ -36,6 +37,7 @@ fn localedir() -> String {
 }
 
 fn main() -> ExitCode {
+    let bench = bench::Bench::from_env();
     let cli = cli::Cli::parse();
     forge_proto::i18n::init(&localedir());
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -49,14 +51,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = rt.block_on(async_main(cli));
+    let code = rt.block_on(async_main(cli, bench));
     // Leave at once: a D-Bus helper thread still blocked in the bus library
     // must not hold the exit (the terminal is already restored).
     rt.shutdown_background();
     code
 }
 
-async fn async_main(cli: cli::Cli) -> ExitCode {
+async fn async_main(cli: cli::Cli, bench: Option<bench::Bench>) -> ExitCode {
     let mode = match (&cli.save_plan, cli.attach) {
         (Some(p), _) => Mode::SavePlan(p.clone()),
         (None, true) => Mode::Attach,
@@ -90,7 +92,7 @@ async fn async_main(cli: cli::Cli) -> ExitCode {
         wizard.update(|c| c.dry_run = true);
     }
     let app = App::new(wizard, mode, theme::Theme::from_env());
-    match runner::run(app, attach).await {
+    match runner::run(app, attach, bench).await {
         Ok(Outcome::Quit) => ExitCode::SUCCESS,
         Ok(Outcome::Saved(path)) => {
             println!(

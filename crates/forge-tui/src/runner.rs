@@ -161,7 +161,11 @@ impl Tty {
 }
 
 /// Runs the installer until it quits.
-pub async fn run(mut app: App, attach: Option<(Daemon, String)>) -> Result<Outcome> {
+pub async fn run(
+    mut app: App,
+    attach: Option<(Daemon, String)>,
+    mut bench: Option<crate::bench::Bench>,
+) -> Result<Outcome> {
     let guard = TermGuard::enter()?;
     let terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     let mut tty = Tty {
@@ -201,6 +205,9 @@ pub async fn run(mut app: App, attach: Option<(Daemon, String)>) -> Result<Outco
     let mut cancel_results = Some(cancel_rx);
     loop {
         tty.terminal.draw(|f| app.render(f))?;
+        if let Some(b) = bench.take() {
+            b.first_frame();
+        }
         tokio::select! {
             batch = tty.input.batches.recv() => match batch {
                 Some(b) => app.on_batch(&b),

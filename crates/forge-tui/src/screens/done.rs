@@ -15,6 +15,8 @@ use crate::widgets::draw::Body;
 pub struct State {
     pub success: bool,
     pub dry_run: bool,
+    /// Files that failed verification were installed by override.
+    pub overridden: bool,
     /// The step that failed (label), on failure.
     pub failed_at: String,
     pub error: String,
@@ -46,6 +48,7 @@ impl State {
         State {
             success,
             dry_run: app.wizard.choices().dry_run && !app.progress.attached,
+            overridden: app.progress.overridden,
             failed_at: failed,
             error,
             warnings: all,
@@ -79,7 +82,9 @@ pub fn render(app: &App, b: &mut Body) {
     let t = app.theme;
     let d = &app.done;
     if d.success {
-        let text = if d.dry_run {
+        let text = if d.dry_run && d.overridden {
+            tr("The trial run finished: the plan is valid; the files that failed verification were accepted by your override. Nothing was written to the disk.")
+        } else if d.dry_run {
             tr("The trial run finished: the plan is valid and the packages are verified. Nothing was written to the disk.")
         } else if d.warnings.is_empty() {
             tr("InterGenOS is installed. Restart the computer and remove the installation medium.")

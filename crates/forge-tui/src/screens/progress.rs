@@ -42,6 +42,8 @@ pub struct State {
     pub warnings: Vec<String>,
     pub cancelling: bool,
     pub finished: bool,
+    /// An integrity failure was overridden (the job went on after it).
+    pub overridden: bool,
 }
 
 impl State {
@@ -160,6 +162,7 @@ pub fn on_event(app: &mut App, ev: JobEvent) {
                 }
                 if p.phases[Phase::Verify.index() as usize] == PhaseState::Waiting {
                     p.set(Phase::Verify, PhaseState::Running);
+                    p.overridden = true;
                 }
             }
         }
