@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -54,11 +55,23 @@ pub struct IntegrityReport {
 }
 
 /// SHA-256 and length of everything `r` yields.
-pub(crate) fn hash_reader(mut r: impl Read) -> std::io::Result<(String, u64)> {
+pub(crate) fn hash_reader(r: impl Read) -> std::io::Result<(String, u64)> {
+    hash_reader_until(r, &AtomicBool::new(false))
+}
+
+/// [`hash_reader`], giving up (an `Interrupted` error) once `cancel` is
+/// raised, checked before every chunk.
+fn hash_reader_until(mut r: impl Read, cancel: &AtomicBool) -> std::io::Result<(String, u64)> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; CHUNK];
     let mut n = 0u64;
     loop {
+        if cancel.load(Ordering::SeqCst) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "cancelled",
+            ));
+        }
         let k = match r.read(&mut buf) {
             Ok(0) => break,
             Ok(k) => k,
@@ -91,8 +104,9 @@ pub(crate) fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
     hash_reader(open_regular(path)?)
 }
 
-fn check_listed(dir: &Path, p: &PackageEntry) -> FileStatus {
-    match hash_file(&dir.join(&p.file)) {
+fn check_listed(dir: &Path, p: &PackageEntry, cancel: &AtomicBool) -> FileStatus {
+    let hashed = open_regular(&dir.join(&p.file)).and_then(|f| hash_reader_until(f, cancel));
+    match hashed {
         Ok((actual, _)) if actual != p.sha256 => FileStatus::Mismatch {
             expected: p.sha256.clone(),
             actual,
@@ -118,6 +132,18 @@ impl Payload {
     /// compares SHA-256 and size with the verified index; also reports every
     /// file in `packages/` that the manifest does not list.
     pub fn verify_archives(&self, packages: &[PackageEntry]) -> IntegrityReport {
+        self.verify_archives_until(packages, &AtomicBool::new(false))
+            .unwrap_or_default()
+    }
+
+    /// As [`Payload::verify_archives`], giving up once `cancel` is raised
+    /// (checked before each file and each 1 MiB read): `None` then, within
+    /// about one chunk's read per hashing thread.
+    pub fn verify_archives_until(
+        &self,
+        packages: &[PackageEntry],
+        cancel: &AtomicBool,
+    ) -> Option<IntegrityReport> {
         let mut seen = HashSet::new();
         let mut files: Vec<FileCheck> = Vec::new();
         let mut todo = Vec::new();
@@ -146,9 +172,12 @@ impl Payload {
             .with_max_len(1)
             .map(|p| FileCheck {
                 path: p.file.clone(),
-                status: check_listed(dir, p),
+                status: check_listed(dir, p, cancel),
             })
             .collect();
+        if cancel.load(Ordering::SeqCst) {
+            return None;
+        }
         let extra: Vec<FileCheck> = unlisted
             .par_iter()
             .map(|rel| FileCheck {
@@ -163,7 +192,7 @@ impl Payload {
         files.extend(listed);
         files.extend(extra);
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        IntegrityReport { files }
+        Some(IntegrityReport { files })
     }
 }
 
@@ -239,5 +268,28 @@ impl IntegrityReport {
             FileStatus::Mismatch { actual, .. } => Some(actual),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cancel during `verify` (issue 9, item 6): the hashing of an archive
+    /// stops at its next chunk, however long the archive (here endless).
+    #[test]
+    fn hashing_stops_at_the_next_chunk_once_cancelled() {
+        let cancel = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                cancel.store(true, Ordering::SeqCst);
+            });
+            let r = hash_reader_until(std::io::repeat(7), &cancel);
+            assert_eq!(
+                r.expect_err("an endless read ends only by Cancel").kind(),
+                std::io::ErrorKind::Interrupted
+            );
+        });
     }
 }

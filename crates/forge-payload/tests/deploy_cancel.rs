@@ -1,7 +1,8 @@
 //! Cancel during a deploy (issue 9, item 6): `deploy_until` checks its
 //! flag before each archive and between entries; a package it stopped is
 //! rolled back like a failed one, so a cancelled deploy leaves nothing of
-//! the packages it did not finish.
+//! the packages it did not finish. The hashing before it (verify) gives up
+//! on the same flag.
 
 mod common;
 
@@ -51,4 +52,18 @@ fn cancel_mid_archive_rolls_back_the_package_being_extracted() {
     let (_, e) = &out.failed[0];
     assert!(e.to_string().contains("deploy cancelled"), "{e}");
     assert!(s.target_files().is_empty(), "{:?}", s.target_files());
+}
+
+#[test]
+fn a_raised_flag_stops_the_hashing_of_verify() {
+    let s = built();
+    let payload = s.open();
+    let pkgs: Vec<PackageEntry> = payload.packages().to_vec();
+    let go_on = AtomicBool::new(false);
+    let report = payload
+        .verify_archives_until(&pkgs, &go_on)
+        .expect("not cancelled");
+    assert!(report.is_clean(), "{report:?}");
+    let cancel = AtomicBool::new(true);
+    assert_eq!(payload.verify_archives_until(&pkgs, &cancel), None);
 }

@@ -2,8 +2,9 @@
 //! keyring the daemon read and checked once at start ([`crate::trust`]),
 //! refuses a payload directory others could write, checks both detached
 //! signatures (manifest and index), resolves the plan's package groups, and
-//! hashes every archive that will be deployed (in parallel). Every result
-//! goes to the integrity audit log (`ctx.audit`).
+//! hashes every archive that will be deployed (in parallel; Cancel stops
+//! the hashing at once). Every result goes to the integrity audit log
+//! (`ctx.audit`).
 //!
 //! A bad signature, an unreadable keyring or a group the payload cannot
 //! satisfy fails the phase: there is nothing trustworthy to override. So
@@ -118,7 +119,17 @@ pub fn run(ctx: &mut JobContext) -> Result<(), PhaseError> {
             &[("count", &n)],
         ),
     );
-    let report = payload.verify_archives(&packages);
+    // Cancel stops the hashing within about one read per thread.
+    let Some(report) = payload.verify_archives_until(&packages, ctx.cancel.flag()) else {
+        audit(
+            ctx,
+            "CANCELLED while hashing the archives; nothing was written".into(),
+        );
+        return Err(PhaseError::new(
+            tr("The installation was cancelled."),
+            "cancelled while hashing the archives",
+        ));
+    };
     for line in report.audit_lines() {
         audit(ctx, line);
     }
