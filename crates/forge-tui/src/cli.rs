@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// server's console), with the same steps and rules as the graphical
 /// installer.
 #[derive(clap::Parser, Debug, Clone, Default, PartialEq, Eq)]
-#[command(name = "forge-tui", version, about, long_about = None)]
+#[command(name = "forge-tui", version)]
 pub struct Cli {
     /// Walk the steps, then write the plan (install.yaml) to FILE instead
     /// of installing, for `forgectl install` or a later unattended run.
