@@ -4,34 +4,23 @@
 //! roots come only from its root-owned configuration file. Logs go to
 //! stderr through `tracing` (the journal, under systemd).
 
+mod cli;
 mod service;
 
 // The pipeline, its phases and the plan/target checks live in the library
 // (shared with root-only tests); the D-Bus side is this binary's.
 use forge_daemon::{checks, config, pipeline, resources, target};
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
 use forge_proto::dbus::{BUS_NAME, OBJECT_PATH};
 
-use crate::config::{DaemonConfig, DEFAULT_CONFIG_PATH};
+use crate::cli::Args;
+use crate::config::DaemonConfig;
 use crate::service::installer::Installer;
 use crate::service::jobs::Registry;
-
-#[derive(Parser)]
-#[command(
-    name = "forge-daemon",
-    version,
-    about = "FORGE's privileged installer service"
-)]
-struct Args {
-    /// The daemon configuration (trust roots and target policy).
-    #[arg(long, default_value = DEFAULT_CONFIG_PATH)]
-    config: PathBuf,
-}
 
 fn main() -> ExitCode {
     forge_proto::i18n::init(option_env!("FORGE_LOCALEDIR").unwrap_or("/usr/share/locale"));
@@ -121,4 +110,19 @@ async fn serve(config: Arc<DaemonConfig>) -> anyhow::Result<()> {
     drop(conn);
     tracing::info!("forge-daemon stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod cli_tests {
+    use clap::CommandFactory;
+
+    /// The man page's default is the daemon's default.
+    #[test]
+    fn the_command_line_default_is_the_config_default() {
+        assert_eq!(
+            crate::cli::DEFAULT_CONFIG,
+            crate::config::DEFAULT_CONFIG_PATH
+        );
+        crate::cli::Args::command().debug_assert();
+    }
 }
