@@ -167,6 +167,7 @@ fn missing_tool() -> Option<String> {
         "mcopy",
         "grub-mkimage",
         "openssl",
+        "faketime",
     ]
     .into_iter()
     .find(|t| {
