@@ -239,6 +239,33 @@ async fn every_signal_the_job_emits_decodes_through_proxy_and_client() {
             }
         }
     }
+    // After `Finished`, the installer announces its `ActiveJob` ("/" here:
+    // no job holds the slot).
+    let active = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(msg)) = incoming.next().await {
+            let hdr = msg.header();
+            if hdr.path().map(|p| p.as_str()) != Some(OBJECT_PATH)
+                || hdr.member().map(|m| m.as_str()) != Some("PropertiesChanged")
+            {
+                continue;
+            }
+            let (iface, changed, _): (
+                String,
+                std::collections::HashMap<String, zbus::OwnedVariant>,
+                Vec<String>,
+            ) = msg.body().deserialize().expect("PropertiesChanged body");
+            if iface == INSTALLER_INTERFACE {
+                return changed
+                    .get("ActiveJob")
+                    .and_then(|v| zbus::OwnedObjectPath::try_from(v.try_clone().ok()?).ok());
+            }
+        }
+        None
+    })
+    .await
+    .expect("ActiveJob announced after Finished");
+    assert_eq!(active.as_ref().map(|p| p.as_str()), Some("/"));
+
     let signals: Vec<JobEvent> = job_events
         .iter()
         .filter(|e| !matches!(e, JobEvent::StateChanged(_)))
