@@ -14,10 +14,36 @@ pub fn visual(text: &str) -> String {
     let info = BidiInfo::new(text, None);
     let mut out = String::with_capacity(text.len());
     for para in &info.paragraphs {
-        let line = para.range.clone();
-        out.push_str(&info.reorder_line(para, line));
+        let (levels, runs) = info.visual_runs(para, para.range.clone());
+        for run in runs {
+            let part = &text[run.clone()];
+            if levels[run.start].is_rtl() {
+                // Reversed, with paired brackets mirrored (rule L4): a
+                // terminal draws the glyph as it is.
+                out.extend(part.chars().rev().map(mirror));
+            } else {
+                out.push_str(part);
+            }
+        }
     }
     out
+}
+
+/// The mirrored glyph of a bracket-like character.
+fn mirror(c: char) -> char {
+    match c {
+        '(' => ')',
+        ')' => '(',
+        '[' => ']',
+        ']' => '[',
+        '{' => '}',
+        '}' => '{',
+        '<' => '>',
+        '>' => '<',
+        '«' => '»',
+        '»' => '«',
+        other => other,
+    }
 }
 
 fn is_rtl_char(c: char) -> bool {
@@ -42,5 +68,12 @@ mod tests {
         let v = visual("الخطوة 3 من 8");
         assert!(v.contains('3') && v.contains('8'));
         assert!(v.find('8') < v.find('3'), "{v}");
+    }
+
+    #[test]
+    fn brackets_in_right_to_left_text_are_mirrored() {
+        // "تلقائي (قديم)" logical; visual: ")ميدق( يئاقلت" would show the
+        // brackets backwards; mirrored they read "(ميدق) يئاقلت".
+        assert_eq!(visual("تلقائي (قديم)"), "(ميدق) يئاقلت");
     }
 }

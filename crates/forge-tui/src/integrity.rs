@@ -126,7 +126,7 @@ impl IntegrityDialog {
         f.render_widget(Clear, r);
         let block = Block::default()
             .borders(Borders::ALL)
-            .title(visual(&format!(" {} ", tr("Packages Failed Verification"))));
+            .title(format!(" {} ", visual(&tr("Packages Failed Verification"))));
         let inner = block.inner(r);
         f.render_widget(block, r);
         let mut b = Body::new(inner.width.saturating_sub(2), theme);

@@ -48,16 +48,16 @@ impl App {
             &[("n", &self.screen.number().to_string()), ("total", "8")],
         );
         f.render_widget(
-            Paragraph::new(visual(&format!(" {header}"))).style(self.theme.dim()),
+            Paragraph::new(format!(" {}", visual(&header))).style(self.theme.dim()),
             row(0),
         );
         f.render_widget(
-            Paragraph::new(visual(&format!("{step} "))).alignment(Alignment::Right),
+            Paragraph::new(format!("{} ", visual(&step))).alignment(Alignment::Right),
             row(0),
         );
         f.render_widget(
             Paragraph::new(Line::styled(
-                visual(&format!(" {}", self.title())),
+                format!(" {}", visual(&self.title())),
                 self.theme.title(),
             )),
             row(1),
@@ -69,7 +69,7 @@ impl App {
         self.render_status(f, row(area.height - 4));
         self.render_buttons(f, row(area.height - 3));
         f.render_widget(
-            Paragraph::new(visual(&format!(" {}", self.hint()))).style(self.theme.dim()),
+            Paragraph::new(format!(" {}", visual(&self.hint()))).style(self.theme.dim()),
             row(area.height - 1),
         );
         if let Some(d) = &self.dialog {
@@ -101,7 +101,7 @@ impl App {
             return;
         };
         let line = fit(
-            &visual(&format!(" ! {}", text.replace('\n', " "))),
+            &format!(" ! {}", visual(&text.replace('\n', " "))),
             usize::from(area.width),
         );
         f.render_widget(
@@ -197,7 +197,7 @@ impl App {
         f.render_widget(Clear, r);
         let block = Block::default()
             .borders(Borders::ALL)
-            .title(visual(&format!(" {title} ")));
+            .title(format!(" {} ", visual(&title)));
         let inner = block.inner(r);
         f.render_widget(block, r);
         let inner = Rect::new(

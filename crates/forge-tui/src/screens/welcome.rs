@@ -12,9 +12,8 @@ pub fn render(app: &App, b: &mut Body) {
         app.theme.base(),
     );
     b.blank();
-    b.prefixed(
-        &format!("{}: ", tr("Release")),
-        app.wizard.release(),
+    b.text(
+        &format!("{}: {}", tr("Release"), app.wizard.release()),
         app.theme.base(),
     );
     b.blank();

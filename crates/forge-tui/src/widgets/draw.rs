@@ -103,7 +103,7 @@ impl Body {
         {
             let p = if i == 0 { prefix } else { indent.as_str() };
             self.lines
-                .push(Line::styled(format!("{p}{}", visual(&l)), style));
+                .push(Line::styled(format!("{}{}", visual(p), visual(&l)), style));
         }
     }
 
