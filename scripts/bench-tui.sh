@@ -13,7 +13,9 @@
 # forge-gui-autopilot), NO_GUI=1 (skip the GUI rows), TUI_ARGS (extra
 # arguments, e.g. --dry-run).
 #
-# The time is measured from outside, so it includes tmux starting the
+# forge-tui's own measurement (FORGE_TUI_BENCH=FILE: the kernel's start of
+# the process to the first drawn frame, like the GUI's) is shown next to it.
+# The outside time includes tmux starting the
 # process (fork+exec in the pane, a few ms) and the
 # polling interval of capture-pane (each poll is one `tmux` client run,
 # about 2–4 ms here): it is an upper bound of start-to-first-frame.
@@ -50,10 +52,11 @@ rows=()
 # measure LABEL CMD...: one run of CMD in a new 80x24 window.
 measure() {
     local label=$1; shift
-    local start pane id pid seen deadline rss hwm rss1
+    local start pane id pid seen deadline rss hwm rss1 inproc
     start=$(now_ms)
+    : >"$work/bench.txt"
     pane=$(t new-window -d -P -F '#{pane_id} #{pane_pid}' -e LANG=C.UTF-8 -e TERM=tmux-256color \
-        -e HOME="$work" -- "$@")
+        -e HOME="$work" -e FORGE_TUI_BENCH="$work/bench.txt" -- "$@")
     id=${pane%% *}
     pid=${pane##* }
     seen=""
@@ -72,7 +75,9 @@ $(t capture-pane -p -t "$id")"
     sleep 1
     rss1=$(field VmRSS "$pid")
     t kill-window -t "$id"
-    rows+=("| $label | $((seen - start)) ms | $(mib "$rss") | $(mib "$hwm") | $(mib "$rss1") |")
+    # forge-tui's own line (FORGE_TUI_BENCH, crates/forge-tui/src/bench.rs).
+    inproc=$(sed -n 's/.*first_frame_ms=\([0-9.]*\).*/\1 ms/p' "$work/bench.txt" | head -1)
+    rows+=("| $label | $((seen - start)) ms | ${inproc:-—} | $(mib "$rss") | $(mib "$hwm") | $(mib "$rss1") |")
     sleep 0.3
 }
 
@@ -85,8 +90,8 @@ for i in $(seq "$runs"); do
     measure "baseline: sh printing the title" sh -c "printf '%s' '$title'; exec sleep 60"
 done
 
-echo "| what | first screen | resident (VmRSS) | peak (VmHWM) | resident after 1 s |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| what | first screen (outside) | first frame (in-process) | resident (VmRSS) | peak (VmHWM) | resident after 1 s |"
+echo "| --- | --- | --- | --- | --- | --- |"
 printf '%s\n' "${rows[@]}"
 
 gui="$bin_dir/forge-gui-autopilot"
@@ -97,7 +102,7 @@ if [ -z "${NO_GUI:-}" ] && [ -x "$gui" ] && command -v xvfb-run >/dev/null; then
                 | grep 'forge-gui bench:' || true)
             ms=$(sed -n 's/.*first_frame_ms=\([0-9.]*\).*/\1/p' <<<"$line")
             mib=$(sed -n 's/.*rss_mib=\([0-9.]*\).*/\1/p' <<<"$line")
-            echo "| forge-gui ($renderer) | ${ms:-?} ms | ${mib:-?} MiB | | |"
+            echo "| forge-gui ($renderer) | | ${ms:-?} ms | ${mib:-?} MiB | | |"
         done
     done
 fi
