@@ -218,7 +218,10 @@ impl App {
         self.notice = None;
         self.focus = self.first_focus();
         match screen {
-            Screen::KeyboardLocale => self.kl.sync(&self.wizard),
+            Screen::KeyboardLocale => {
+                self.kl.sync(&self.wizard);
+                self.kl.zone_time = keyboard_locale::local_time_in(&self.wizard.choices().timezone);
+            }
             Screen::Disk => self.disk.sync(&self.wizard),
             Screen::Confirm => self.confirm.understood = false,
             _ => {}

@@ -28,6 +28,24 @@ pub struct State {
     pub variants: SearchList,
     pub try_line: TextField,
     pub zones: SearchList,
+    /// "14:05, Friday" in the chosen zone (read when it is chosen).
+    pub zone_time: String,
+}
+
+/// The time now in `zone` ("14:05, Friday"), from `date` with `TZ` set
+/// for that one child (no process-wide TZ change); empty when unknown.
+pub fn local_time_in(zone: &str) -> String {
+    if zone.is_empty() || zone.contains("..") {
+        return String::new();
+    }
+    std::process::Command::new("date")
+        .arg("+%H:%M, %A")
+        .env("TZ", format!(":{zone}"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }
 
 fn xkb(desc: &str, name: &str) -> String {
@@ -82,6 +100,7 @@ impl State {
             variants: SearchList::default(),
             try_line: TextField::default(),
             zones: SearchList::new(zones, true),
+            zone_time: String::new(),
         };
         s.sync(w);
         s
@@ -129,6 +148,9 @@ pub fn key(app: &mut App, k: &KeyEvent) -> bool {
             });
             if focus == LAYOUT {
                 app.kl.variants = variants(&app.wizard);
+            }
+            if focus == ZONE {
+                app.kl.zone_time = local_time_in(&app.wizard.choices().timezone);
             }
             true
         }
@@ -184,10 +206,25 @@ pub fn render(app: &App, b: &mut Body, height: usize) {
         app.focus == TRY,
         false,
     );
-    b.heading(&format!(
-        "{}: {}",
-        tr("Time Zone"),
-        c.timezone.replace('_', " ")
-    ));
+    let mut zone = format!("{}: {}", tr("Time Zone"), c.timezone.replace('_', " "));
+    if !st.zone_time.is_empty() {
+        zone.push_str(" — ");
+        zone.push_str(&st.zone_time);
+    }
+    b.heading(&zone);
     b.list(&st.zones, &search, app.focus == ZONE, rows, &none);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_time_in;
+
+    #[test]
+    fn local_time_of_a_zone() {
+        let t = local_time_in("UTC");
+        let (hm, _day) = t.split_once(", ").expect("HH:MM, day");
+        assert_eq!(hm.len(), 5, "{t}");
+        assert_eq!(local_time_in("../../etc/passwd"), "");
+        assert_eq!(local_time_in(""), "");
+    }
 }
