@@ -10,6 +10,7 @@
 //! the machine.
 
 mod console;
+pub mod live;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
