@@ -483,3 +483,35 @@ fn monochrome_marks_focus_without_colour() {
         .lines()
         .any(|l| l.trim_start().starts_with('>')));
 }
+
+#[test]
+fn efi_installs_ask_the_secure_boot_password_with_confirmation() {
+    let mut a = App::new(
+        Wizard::new(catalog(), BootMode::Efi),
+        Mode::Install,
+        Theme::colour(),
+    );
+    a.set_lists(disks(), groups());
+    a.show(Screen::User);
+    assert_eq!(a.items(), 9, "two Secure Boot fields more");
+    // Own root password: two more fields.
+    for _ in 0..5 {
+        key(&mut a, KeyCode::Tab);
+    }
+    key(&mut a, KeyCode::Char(' '));
+    assert!(!a.wizard.choices().root_same_as_user);
+    assert_eq!(a.items(), 11);
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Tab);
+    }
+    type_slowly(&mut a, "Mok-Password-1");
+    key(&mut a, KeyCode::Tab);
+    type_slowly(&mut a, "Mok-Password-2");
+    let (line, _) = cursor_line(&a);
+    assert!(line.contains("Confirm Secure Boot password"), "{line}");
+    assert!(a
+        .next_problems()
+        .iter()
+        .any(|p| p.message == "The Secure Boot passwords do not match."));
+    assert!(screen_text(&a, 80, 24).contains("The Secure Boot passwords do not match."));
+}

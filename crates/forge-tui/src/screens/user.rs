@@ -302,5 +302,9 @@ pub fn render(app: &App, b: &mut Body) {
         for m in shown {
             b.prefixed("    ! ", m, t.problem());
         }
+        if focused {
+            // The focused field's problems stay in view with it.
+            b.keep = Some(b.lines.len().saturating_sub(1));
+        }
     }
 }
