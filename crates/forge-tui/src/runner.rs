@@ -95,11 +95,11 @@ pub async fn attach_target() -> Result<(Daemon, String), String> {
     }
 }
 
-/// What the job's properties say so far (for `--attach`).
-async fn job_so_far(app: &mut App, daemon: &Daemon, job: &str) {
-    let Ok(proxy) = daemon.job(job).await else {
-        return;
-    };
+/// What the job's properties say so far (for `--attach`, read after the
+/// subscription so nothing falls between). A job that already ended gives
+/// its `Finished` event, since the signal will not come again.
+async fn job_so_far(app: &mut App, daemon: &Daemon, job: &str) -> Option<JobEvent> {
+    let proxy = daemon.job(job).await.ok()?;
     if let Ok(i) = proxy.phase_index().await {
         let p = &mut app.progress;
         for (n, s) in p.phases.iter_mut().enumerate() {
@@ -119,12 +119,21 @@ async fn job_so_far(app: &mut App, daemon: &Daemon, job: &str) {
     if let Ok(w) = proxy.warnings().await {
         app.progress.warnings = w;
     }
-    if let Ok(s) = proxy.state().await {
-        if s == "awaiting-override" {
-            app.progress.phases[Phase::Verify.index() as usize] = PhaseState::Waiting;
-            app.progress.status = tr("Packages failed verification; the installation waits for a decision in the installer that started it.");
-        }
+    let state = proxy.state().await.ok()?;
+    if state == "awaiting-override" {
+        app.progress.phases[Phase::Verify.index() as usize] = PhaseState::Waiting;
+        app.progress.status = tr("Packages failed verification; the installation waits for a decision in the installer that started it.");
     }
+    if !matches!(state.as_str(), "succeeded" | "failed" | "cancelled") {
+        return None;
+    }
+    let completed = proxy.phase_completed().await.unwrap_or_default();
+    Some(JobEvent::Finished {
+        success: state == "succeeded",
+        phase_completed: Phase::from_name(&completed),
+        error: String::new(),
+        warnings: app.progress.warnings.clone(),
+    })
 }
 
 /// The terminal, the input reader and the signals of one session.
@@ -184,13 +193,15 @@ pub async fn run(
     let mut loaded = Some(load_rx);
     match attach {
         Some((d, job)) => {
-            job_so_far(&mut app, &d, &job).await;
             match d.attach(&job).await {
                 Ok(JobHandle { path, events: rx }) => {
                     app.progress.job = Some(path);
                     events = Some(rx);
                 }
                 Err(e) => app.refused(error_text(&e)),
+            }
+            if let Some(ended) = job_so_far(&mut app, &d, &job).await {
+                app.on_job_event(ended);
             }
             daemon = Some(d);
             loaded = None;
