@@ -126,6 +126,18 @@ fn root_password_gates_user_step_only_when_separate() {
     let mut w = complete(BootMode::Bios);
     w.update(|c| c.root_password_confirm = Secret::new("mismatch-1234"));
     assert!(w.step_problems(Step::User).is_empty());
+    // A short user password is also the root password's problem in
+    // install_io; with "same as user" the step names it once.
+    let mut short = w.clone();
+    short.update(|c| {
+        c.user_password = Secret::new("short");
+        c.user_password_confirm = Secret::new("short");
+    });
+    assert!(fields_of(&short.problems()).contains(&"install_io.root_password"));
+    assert_eq!(
+        fields_of(&short.step_problems(Step::User)),
+        ["install_io.user_password"]
+    );
     w.update(|c| {
         c.root_same_as_user = false;
         c.root_password = Secret::new("Root-Password-1");
