@@ -368,7 +368,9 @@ impl Tmux {
             }
             if start.elapsed() >= timeout {
                 bail!(
-                    "the program did not exit in {timeout:?}; the last screen was:\n{}",
+                    "the program did not exit in {timeout:?} (processes left in the pane's \
+                     session, which keep its terminal open: {:?}); the last screen was:\n{}",
+                    self.session_processes(),
                     framed(&self.capture().unwrap_or_default())
                 );
             }
