@@ -11,6 +11,7 @@
 
 mod console;
 pub mod live;
+pub mod session;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

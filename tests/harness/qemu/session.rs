@@ -1,0 +1,361 @@
+//! Harness: a shell on a live VM's serial console (issue 13's end-to-end
+//! tests). [`SessionVm::start`] boots FORGE's live ISO under QEMU (TCG) with
+//! OVMF and Secure Boot (a variable store with the medium's key as MOK, e.g.
+//! from `qemu::secure_boot_vars_with_mok`), the ISO as `scsi-cd` on
+//! virtio-scsi and an extra empty, sparse virtio-blk disk of N GiB (the
+//! guest's `/dev/vda`), and waits for the live session's marker
+//! (`FORGE-LIVE-SESSION ...`, printed by the live user's autologin on ttyS0).
+//!
+//! Then [`SessionVm::run`] types a command into that login shell and reads
+//! until a unique end line carrying its exit status. The shell is first
+//! switched to one without line editing and without terminal echo
+//! (`stty -echo`, `bash --noediting`, empty prompts, no pager), so the
+//! console shows only what commands print. The end line is printed with
+//! `printf '%s-%s %s\n' FORGE-END <n> $?`: the typed text never contains
+//! `FORGE-END-<n> `, so even an echo cannot be mistaken for the end.
+//!
+//! QEMU is killed when the [`SessionVm`] is dropped (also on a panic), and
+//! the whole serial log (then QEMU's stderr) is saved as
+//! `<log_dir>/<name>.log`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use super::live::{classify, LiveOutcome};
+use super::{pump, QemuGuard, OVMF_CODE_SECURE, QEMU};
+
+/// The prefix of every command's end line.
+pub const END_MARKER: &str = "FORGE-END";
+
+/// What to boot.
+#[derive(Debug, Clone)]
+pub struct SessionSpec {
+    /// Short name: the log file is `<log_dir>/<name>.log`.
+    pub name: String,
+    pub iso: PathBuf,
+    /// The Secure Boot variable store (copied; the original is untouched).
+    pub vars: PathBuf,
+    /// Size of the extra empty virtio disk, in GiB (sparse).
+    pub disk_gib: u64,
+    /// How long the boot may take up to the live-session marker.
+    pub boot_timeout: Duration,
+    pub log_dir: PathBuf,
+}
+
+/// A running live VM with its serial console. Dropping it kills QEMU and
+/// saves the serial log.
+pub struct SessionVm {
+    guard: Option<QemuGuard>,
+    stdin: Option<ChildStdin>,
+    rx: mpsc::Receiver<Vec<u8>>,
+    reader: Option<JoinHandle<()>>,
+    err_reader: Option<JoinHandle<Vec<u8>>>,
+    raw: Vec<u8>,
+    /// Bytes of `raw` already consumed by the boot or earlier commands.
+    consumed: usize,
+    next_id: u64,
+    marker: String,
+    boot_time: Duration,
+    log_file: PathBuf,
+    _scratch: tempfile::TempDir,
+}
+
+/// Where command `id`'s end line is in `text`: `(start of the end line,
+/// index after it, exit status)`. The line is `FORGE-END-<id> <status>`
+/// followed by a line break.
+pub fn find_end(text: &str, id: u64) -> Option<(usize, usize, i32)> {
+    let tag = format!("{END_MARKER}-{id} ");
+    let mut from = 0;
+    while let Some(i) = text[from..].find(&tag) {
+        let start = from + i;
+        let rest = &text[start + tag.len()..];
+        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let after = &rest[digits.len()..];
+        if !digits.is_empty() && (after.starts_with('\n') || after.starts_with("\r\n")) {
+            let nl = after.find('\n').unwrap_or(0) + 1;
+            let end = start + tag.len() + digits.len() + nl;
+            return Some((start, end, digits.parse().ok()?));
+        }
+        from = start + tag.len();
+    }
+    None
+}
+
+/// What a command printed: carriage returns dropped, surrounding blank
+/// lines trimmed.
+pub fn clean_output(s: &str) -> String {
+    s.replace('\r', "").trim_matches('\n').to_string()
+}
+
+/// The line typed for command `id`: `cmd`, then the end line with `$?`.
+pub fn command_line(cmd: &str, id: u64) -> String {
+    format!("{cmd}\nprintf '%s-%s %s\\n' {END_MARKER} {id} $?\n")
+}
+
+fn qemu_command(spec: &SessionSpec, scratch: &Path) -> Result<Command> {
+    let iso = spec.iso.to_str().context("ISO path is not UTF-8")?;
+    let vars = scratch.join("OVMF_VARS.fd");
+    std::fs::copy(&spec.vars, &vars).with_context(|| format!("copying {}", spec.vars.display()))?;
+    let disk = scratch.join("disk.img");
+    std::fs::File::create(&disk)
+        .and_then(|f| f.set_len(spec.disk_gib << 30))
+        .with_context(|| format!("creating {}", disk.display()))?;
+    for p in [
+        iso,
+        &vars.display().to_string(),
+        &disk.display().to_string(),
+    ] {
+        if p.contains(',') {
+            bail!("path {p:?} contains a comma, which QEMU's -drive cannot take");
+        }
+    }
+    let mut cmd = Command::new(QEMU);
+    cmd.args(["-accel", "tcg", "-m", "1536", "-smp", "1"])
+        .args(["-nodefaults", "-display", "none", "-monitor", "none"])
+        .args(["-serial", "stdio", "-no-reboot"])
+        .args(["-machine", "q35,smm=on"])
+        .args(["-global", "driver=cfi.pflash01,property=secure,value=on"])
+        .arg("-drive")
+        .arg(format!(
+            "if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE_SECURE}"
+        ))
+        .arg("-drive")
+        .arg(format!(
+            "if=pflash,format=raw,unit=1,file={}",
+            vars.display()
+        ))
+        .args(["-device", "virtio-scsi-pci,id=scsi0"])
+        .arg("-drive")
+        .arg(format!(
+            "file={iso},if=none,id=live,media=cdrom,readonly=on,format=raw"
+        ))
+        .args(["-device", "scsi-cd,bus=scsi0.0,drive=live,bootindex=0"])
+        .arg("-drive")
+        .arg(format!(
+            "file={},if=none,id=target,format=raw",
+            disk.display()
+        ))
+        .args(["-device", "virtio-blk-pci,drive=target"]);
+    Ok(cmd)
+}
+
+impl SessionVm {
+    /// Boots `spec` and waits for the live-session marker, then prepares
+    /// the shell (no echo, no line editing, empty prompts). Errors when
+    /// QEMU cannot start or the session does not come up (with the outcome
+    /// and the log's tail; the log is saved either way).
+    pub fn start(spec: &SessionSpec) -> Result<SessionVm> {
+        if !spec.iso.is_file() {
+            bail!("no ISO at {}", spec.iso.display());
+        }
+        let scratch = tempfile::tempdir().context("creating a scratch directory")?;
+        let mut cmd = qemu_command(spec, scratch.path())?;
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let start = Instant::now();
+        let mut guard = QemuGuard(cmd.spawn().with_context(|| format!("starting {QEMU}"))?);
+        let stdin = guard.0.stdin.take().context("QEMU stdin")?;
+        let stdout = guard.0.stdout.take().context("QEMU stdout")?;
+        let mut stderr = guard.0.stderr.take().context("QEMU stderr")?;
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        let reader = std::thread::spawn(move || pump(stdout, &tx));
+        let err_reader = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = stderr.read_to_end(&mut s);
+            s
+        });
+        std::fs::create_dir_all(&spec.log_dir)
+            .with_context(|| format!("creating {}", spec.log_dir.display()))?;
+        let mut vm = SessionVm {
+            guard: Some(guard),
+            stdin: Some(stdin),
+            rx,
+            reader: Some(reader),
+            err_reader: Some(err_reader),
+            raw: Vec::new(),
+            consumed: 0,
+            next_id: 1,
+            marker: String::new(),
+            boot_time: Duration::ZERO,
+            log_file: spec.log_dir.join(format!("{}.log", spec.name)),
+            _scratch: scratch,
+        };
+        let deadline = start + spec.boot_timeout;
+        let outcome = loop {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break LiveOutcome::Timeout;
+            };
+            match vm.rx.recv_timeout(left) {
+                Ok(chunk) => {
+                    let from = vm.raw.len().saturating_sub(512);
+                    vm.raw.extend_from_slice(&chunk);
+                    if let Some(o) = classify(&String::from_utf8_lossy(&vm.raw[from..])) {
+                        break o;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => break LiveOutcome::Timeout,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break LiveOutcome::Exited,
+            }
+        };
+        vm.boot_time = start.elapsed();
+        let LiveOutcome::Session(line) = outcome else {
+            bail!(
+                "{}: no live session after {:.1?} ({outcome:?}); log {}; tail:\n{}",
+                spec.name,
+                vm.boot_time,
+                vm.log_file.display(),
+                vm.tail(3000)
+            );
+        };
+        vm.marker = line;
+        vm.consumed = vm.raw.len();
+        // The shell prints its prompt after the marker; the first command
+        // replaces it by a quiet one. Its own end line is read like any.
+        vm.run(
+            "stty -echo; export PS1= PS2= PROMPT_COMMAND= PAGER=cat SYSTEMD_PAGER= SYSTEMD_COLORS=0; exec bash --noediting --norc -i",
+            Duration::from_secs(5),
+        )
+        .ok();
+        let (status, _) = vm.run("stty -echo; true", Duration::from_secs(30))?;
+        if status != 0 {
+            bail!(
+                "preparing the console shell failed; log {}",
+                vm.log_file.display()
+            );
+        }
+        Ok(vm)
+    }
+
+    /// The live session's marker line.
+    pub fn marker(&self) -> &str {
+        &self.marker
+    }
+
+    /// Time from QEMU's start to the marker.
+    pub fn boot_time(&self) -> Duration {
+        self.boot_time
+    }
+
+    /// Where the serial log is saved (on drop).
+    pub fn log_file(&self) -> &Path {
+        &self.log_file
+    }
+
+    /// The last `max` bytes of the console so far.
+    pub fn tail(&self, max: usize) -> String {
+        let from = self.raw.len().saturating_sub(max);
+        String::from_utf8_lossy(&self.raw[from..]).into_owned()
+    }
+
+    /// Types `cmd` (one shell line or several) into the console shell and
+    /// waits up to `timeout` for its end line: `(exit status, output)`.
+    /// Errors on timeout or when QEMU exits.
+    pub fn run(&mut self, cmd: &str, timeout: Duration) -> Result<(i32, String)> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let stdin = self.stdin.as_mut().context("console closed")?;
+        stdin
+            .write_all(command_line(cmd, id).as_bytes())
+            .and_then(|()| stdin.flush())
+            .context("writing to the serial console")?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let text = String::from_utf8_lossy(&self.raw[self.consumed..]).into_owned();
+            if let Some((start, end, status)) = find_end(&text, id) {
+                let out = clean_output(&text[..start]);
+                self.consumed += text[..end].len();
+                return Ok((status, out));
+            }
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                bail!(
+                    "`{cmd}` did not finish within {timeout:?}; console since:\n{}",
+                    clean_output(&text)
+                );
+            };
+            match self.rx.recv_timeout(left) {
+                Ok(chunk) => self.raw.extend_from_slice(&chunk),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    bail!("QEMU exited while `{cmd}` ran; console since:\n{text}")
+                }
+            }
+        }
+    }
+
+    /// [`run`](Self::run), asserting exit status 0; returns the output.
+    #[track_caller]
+    pub fn ok(&mut self, cmd: &str, timeout: Duration) -> String {
+        match self.run(cmd, timeout) {
+            Ok((0, out)) => out,
+            Ok((st, out)) => panic!("`{cmd}` exited with {st}:\n{out}"),
+            Err(e) => panic!("{e:#}"),
+        }
+    }
+}
+
+impl Drop for SessionVm {
+    fn drop(&mut self) {
+        self.stdin = None;
+        drop(self.guard.take()); // kill QEMU; the readers then see EOF
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        while let Ok(chunk) = self.rx.try_recv() {
+            self.raw.extend_from_slice(&chunk);
+        }
+        let err = self
+            .err_reader
+            .take()
+            .and_then(|r| r.join().ok())
+            .unwrap_or_default();
+        let mut log = self.raw.clone();
+        if !err.is_empty() {
+            log.extend_from_slice(b"\n--- qemu stderr ---\n");
+            log.extend_from_slice(&err);
+        }
+        if let Err(e) = std::fs::write(&self.log_file, log) {
+            eprintln!("saving {}: {e}", self.log_file.display());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_end_line_carries_the_status_and_is_not_its_echo() {
+        let typed = command_line("ls /x", 7);
+        assert!(typed.starts_with("ls /x\n"));
+        // An echo of the typed text is never the end line.
+        assert_eq!(find_end(&typed.replace('\n', "\r\n"), 7), None);
+        let console = format!("{}ls: cannot access '/x'\r\nFORGE-END-7 2\r\nrest", typed);
+        let (start, end, status) = find_end(&console, 7).unwrap();
+        assert_eq!(status, 2);
+        assert_eq!(&console[end..], "rest");
+        assert!(console[..start].ends_with("'/x'\r\n"));
+    }
+
+    #[test]
+    fn another_commands_end_or_a_partial_line_does_not_count() {
+        assert_eq!(find_end("FORGE-END-17 0\n", 1), None);
+        assert_eq!(find_end("FORGE-END-1 0", 1), None);
+        assert_eq!(find_end("FORGE-END-1 \n", 1), None);
+        assert_eq!(
+            find_end("FORGE-END-1 x\nFORGE-END-1 13\n", 1),
+            Some((14, 29, 13))
+        );
+    }
+
+    #[test]
+    fn output_loses_carriage_returns_and_blank_edges() {
+        assert_eq!(clean_output("\r\n a\r\nb\r\n\r\n"), " a\nb");
+    }
+}

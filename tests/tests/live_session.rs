@@ -1,0 +1,348 @@
+//! Issue 13, first brick of the end-to-end test, and issue 9 item 10's
+//! refusals on a kernel with device-mapper: ONE boot of the live ISO
+//! (`target/live/forge-live.iso`, scripts/build-live.sh) under QEMU TCG, OVMF
+//! with Secure Boot (the medium's test key `keys/db` as MOK), a second, empty
+//! 8 GiB virtio disk (`/dev/vda` in the guest); then, in that one session,
+//! through the live user's shell on the serial console
+//! (`forge_tests::qemu::session`):
+//!
+//! (a) the live user's login is a real logind session: active, local, a
+//!     `tty` session of class `user` on ttyS0;
+//! (b) FORGE's daemon is not running until the first call: `forgectl disks`
+//!     activates `forge-daemon.service` through D-Bus activation, the unit
+//!     runs with its hardening (`ProtectSystem=strict`, `NoNewPrivileges`,
+//!     `PrivateNetwork`, ...), and `/dev/vda` is listed as installable;
+//! (c) issue 9 item 10, as root in the VM (`sudo -n`, when the live tree
+//!     gives the live user sudo): a linear device-mapper device over all of
+//!     `/dev/vda`; `forgectl install --dry-run` refuses the dm device as a
+//!     target ("device-mapper") and `/dev/vda` while dm holds it (the
+//!     reason names `dm-N`), `forgectl disks` marks it in use; after
+//!     `dmsetup remove` it is free again. md: only when `mdadm` is in the
+//!     tree (today it is not: said in the output).
+//!
+//! The ISO: scripts/build-live.sh, run as tests/tests/live_boot.rs runs it
+//! (`FORGE_LIVE_NO_BUILD=1`: the binaries already built; it returns at once
+//! when no input changed); `FORGE_LIVE_REUSE=1` boots the ISO already in
+//! `target/live/` as it is, `FORGE_LIVE_ISO=FILE` another one (signed with
+//! `target/live/keys/db`). The serial log: `<target>/live-session/<name>.log`.
+//! Needs root, the tools of the live build, QEMU, OVMF and virt-fw-vars;
+//! a missing one skips (fails under `FORGE_TEST_STRICT=1`).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use forge_tests::qemu::live::{self, Firmware};
+use forge_tests::qemu::session::{SessionSpec, SessionVm};
+use forge_tests::skip::skip;
+use forge_tests::test_payload::{target_dir, try_boot_payload, workspace_root};
+
+const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
+const SHORT: Duration = Duration::from_secs(30);
+/// The first `forgectl` call starts the daemon (TCG: slow).
+const ACTIVATION: Duration = Duration::from_secs(120);
+
+const TOOLS: &[&str] = &[
+    "mmdebstrap",
+    "xorriso",
+    "mksquashfs",
+    "veritysetup",
+    "sbsign",
+    "mcopy",
+    "mkfs.vfat",
+    "openssl",
+    "sha256sum",
+];
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+}
+
+fn forge_iso() -> Option<PathBuf> {
+    let t = target_dir();
+    ["release", "debug"]
+        .iter()
+        .map(|p| t.join(p).join("forge-iso"))
+        .filter(|p| p.is_file())
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+}
+
+fn reuse() -> bool {
+    std::env::var_os("FORGE_LIVE_REUSE").is_some_and(|v| v == "1")
+}
+
+/// `FORGE_LIVE_ISO=FILE`: boot that ISO instead (a medium built by hand,
+/// e.g. a tree with more tools; signed with `target/live/keys/db`).
+fn iso_override() -> Option<PathBuf> {
+    std::env::var_os("FORGE_LIVE_ISO").map(PathBuf::from)
+}
+
+fn skip_reason() -> Option<String> {
+    if !nix::unistd::Uid::effective().is_root() {
+        return Some("the live session test needs root (scripts/build-live.sh)".into());
+    }
+    let iso = target_dir().join("live/forge-live.iso");
+    if let Some(iso) = iso_override() {
+        if !iso.is_file() {
+            return Some(format!("FORGE_LIVE_ISO={}: no such file", iso.display()));
+        }
+    } else if reuse() && iso.is_file() {
+        // Booting what is there needs no build tools.
+    } else {
+        if let Some(t) = TOOLS.iter().find(|t| !on_path(t)) {
+            return Some(format!("{t} is not installed (scripts/setup-debian.sh)"));
+        }
+        if forge_iso().is_none() {
+            return Some("no forge-iso binary: cargo build -p forge-iso".into());
+        }
+    }
+    live::missing_prerequisite(&Firmware::SecureBoot {
+        vars: PathBuf::new(),
+    })
+}
+
+/// The live ISO, built (or found up to date) by scripts/build-live.sh.
+fn live_iso() -> PathBuf {
+    if let Some(iso) = iso_override() {
+        return iso;
+    }
+    let iso = target_dir().join("live/forge-live.iso");
+    if reuse() && iso.is_file() {
+        return iso;
+    }
+    if let Err(e) = try_boot_payload() {
+        panic!("building the boot test payload failed: {e:#}");
+    }
+    let out = Command::new("bash")
+        .arg(workspace_root().join("scripts/build-live.sh"))
+        .env("FORGE_ISO", forge_iso().expect("forge-iso"))
+        .env("FORGE_LIVE_NO_BUILD", "1")
+        .output()
+        .expect("running scripts/build-live.sh");
+    assert!(
+        out.status.success(),
+        "scripts/build-live.sh failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    iso
+}
+
+/// `key=value` lines (systemctl/loginctl show) as a lookup.
+fn prop<'a>(out: &'a str, key: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or("")
+        .trim()
+}
+
+/// The `forgectl disks` line of `dev`, if listed.
+fn disk_line<'a>(listing: &'a str, dev: &str) -> Option<&'a str> {
+    listing
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(dev))
+}
+
+fn check(problems: &mut Vec<String>, ok: bool, what: &str, context: &str) {
+    if ok {
+        eprintln!("ok: {what}");
+    } else {
+        problems.push(format!("{what}:\n{context}"));
+    }
+}
+
+/// The plan `forgectl install` gets; the target policy decides before the
+/// plan matters beyond its validity.
+const PLAN: &str = "version: 1\nhostname: forge-live-test\nlocale: en_US.UTF-8\n\
+keyboard: { layout: us, variant: \"\" }\ntimezone: UTC\nboot: efi\nfilesystem: ext4\n\
+user: { name: alice, full_name: Alice Liddell, admin: true }\n\
+package_groups: [core]\nservices: []\n";
+
+fn session_is_real(vm: &mut SessionVm, problems: &mut Vec<String>) {
+    let out = vm.ok(
+        "loginctl show-session \"$XDG_SESSION_ID\" -p Name -p Active -p Remote -p Type -p Class -p TTY -p State -p Service; loginctl list-sessions --no-legend",
+        SHORT,
+    );
+    let ok = prop(&out, "Name") == "live"
+        && prop(&out, "Active") == "yes"
+        && prop(&out, "Remote") == "no"
+        && prop(&out, "Type") == "tty"
+        && prop(&out, "Class") == "user"
+        && prop(&out, "TTY") == "ttyS0";
+    check(
+        problems,
+        ok,
+        "(a) the live user's login is an active local logind tty session on ttyS0",
+        &out,
+    );
+}
+
+fn daemon_is_activated(vm: &mut SessionVm, problems: &mut Vec<String>) {
+    let show = "systemctl show forge-daemon -p ActiveState -p SubState -p Type -p BusName \
+                -p ProtectSystem -p NoNewPrivileges -p PrivateNetwork -p ProtectHome \
+                -p RestrictNamespaces -p CapabilityBoundingSet";
+    let before = vm.ok(show, SHORT);
+    check(
+        problems,
+        prop(&before, "ActiveState") == "inactive",
+        "(b) forge-daemon is not running before the first call",
+        &before,
+    );
+    let (st, disks) = vm
+        .run("forgectl disks 2>&1", ACTIVATION)
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let after = vm.ok(show, SHORT);
+    let hardened = prop(&after, "ActiveState") == "active"
+        && prop(&after, "Type") == "dbus"
+        && prop(&after, "BusName") == "org.intergenos.Forge1"
+        && prop(&after, "ProtectSystem") == "strict"
+        && prop(&after, "NoNewPrivileges") == "yes"
+        && prop(&after, "PrivateNetwork") == "yes"
+        && prop(&after, "ProtectHome") == "yes";
+    check(
+        problems,
+        hardened,
+        "(b) the first forgectl call activated forge-daemon.service through D-Bus, hardened",
+        &format!("forgectl disks (exit {st}):\n{disks}\nafterwards:\n{after}"),
+    );
+    let vda = disk_line(&disks, "/dev/vda");
+    check(
+        problems,
+        st == 0 && vda.is_some_and(|l| !l.contains("in use")),
+        "(b) forgectl disks lists /dev/vda as installable",
+        &disks,
+    );
+}
+
+fn refusals_under_device_mapper(vm: &mut SessionVm, problems: &mut Vec<String>) {
+    let (st, why) = vm
+        .run("sudo -n true 2>&1 || { id; ls -l /usr/bin/sudo; }", SHORT)
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    if st != 0 {
+        let msg = format!(
+            "(c) NOT RUN: the live user has no root in the VM (no passwordless sudo in \
+             the live tree; /work/team/H8-needs.md): {why}"
+        );
+        // Not a failure, also not under FORGE_TEST_STRICT=1, until the live
+        // tree has it: a gap of the medium, reported, not of this machine.
+        eprintln!("{msg}");
+        return;
+    }
+    let kernel = vm.ok(
+        "uname -r; sudo -n modprobe dm-mod; sudo -n modprobe md-mod 2>&1; ls /sys/module | grep -E '^(dm_mod|md_mod)$'; command -v dmsetup mdadm || true",
+        SHORT,
+    );
+    eprintln!("(c) kernel and tools:\n{kernel}");
+    vm.ok(
+        &format!(
+            "umask 077; printf '%s' '{PLAN}' >/tmp/plan.yaml; \
+             for f in root user sb; do printf 'Forge-test-pw-1\\n' >/tmp/$f.pw; done"
+        ),
+        SHORT,
+    );
+    let install = |disk: &str| {
+        format!(
+            "forgectl install --dry-run --disk {disk} --root-password-file /tmp/root.pw \
+             --user-password-file /tmp/user.pw --secure-boot-password-file /tmp/sb.pw \
+             /tmp/plan.yaml 2>&1 </dev/null"
+        )
+    };
+    vm.ok(
+        "sudo -n dmsetup create forge-t --table \"0 $(cat /sys/block/vda/size) linear /dev/vda 0\" && sudo -n dmsetup info forge-t && ls /sys/block/vda/holders",
+        SHORT,
+    );
+    let (st, out) = vm
+        .run(&install("/dev/mapper/forge-t"), ACTIVATION)
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    check(
+        problems,
+        st != 0 && out.contains("device-mapper") && out.contains("/dev/mapper/forge-t"),
+        "(c) the device-mapper device is refused as a target, the reason says device-mapper",
+        &format!("exit {st}:\n{out}"),
+    );
+    let (st, out) = vm
+        .run(&install("/dev/vda"), ACTIVATION)
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    check(
+        problems,
+        st != 0 && out.contains("/dev/vda") && out.contains("in use") && out.contains("dm-"),
+        "(c) /dev/vda is refused while device-mapper holds it, the reason names dm-N",
+        &format!("exit {st}:\n{out}"),
+    );
+    let disks = vm.ok("forgectl disks 2>&1", SHORT);
+    check(
+        problems,
+        disk_line(&disks, "/dev/vda").is_some_and(|l| l.contains("in use")),
+        "(c) forgectl disks marks /dev/vda in use while dm holds it",
+        &disks,
+    );
+    vm.ok("sudo -n dmsetup remove forge-t", SHORT);
+    let disks = vm.ok("forgectl disks 2>&1", SHORT);
+    check(
+        problems,
+        disk_line(&disks, "/dev/vda").is_some_and(|l| !l.contains("in use")),
+        "(c) after dmsetup remove /dev/vda is installable again",
+        &disks,
+    );
+    if !kernel.lines().any(|l| l.ends_with("/mdadm")) {
+        eprintln!(
+            "(c) md NOT RUN: mdadm is not in the live tree (the kernel {} md_mod)",
+            if kernel.lines().any(|l| l == "md_mod") {
+                "has"
+            } else {
+                "lacks"
+            }
+        );
+    }
+}
+
+#[test]
+fn live_session_activates_forge_and_refuses_held_disks() {
+    if let Some(why) = skip_reason() {
+        skip(why);
+        return;
+    }
+    let started = Instant::now();
+    let target = target_dir();
+    let iso = live_iso();
+    eprintln!("live ISO ready after {:.1?}", started.elapsed());
+    let work = tempfile::Builder::new()
+        .prefix("live-session-work")
+        .tempdir_in(&target)
+        .expect("work directory");
+    let vars = work.path().join("OVMF_VARS_MOK.fd");
+    forge_tests::qemu::secure_boot_vars_with_mok(&target.join("live/keys/db.der"), &vars)
+        .expect("enrolling the test key as MOK");
+    let spec = SessionSpec {
+        name: "live-session".into(),
+        iso,
+        vars,
+        disk_gib: 8,
+        boot_timeout: BOOT_TIMEOUT,
+        log_dir: target.join("live-session"),
+    };
+    let mut vm = SessionVm::start(&spec).unwrap_or_else(|e| panic!("{e:#}"));
+    eprintln!(
+        "live session after {:.1?}: {} (log {})",
+        vm.boot_time(),
+        vm.marker(),
+        vm.log_file().display()
+    );
+    let mut problems = Vec::new();
+    session_is_real(&mut vm, &mut problems);
+    daemon_is_activated(&mut vm, &mut problems);
+    refusals_under_device_mapper(&mut vm, &mut problems);
+    eprintln!(
+        "live session checks done after {:.1?} in all",
+        started.elapsed()
+    );
+    let log = vm.log_file().to_path_buf();
+    drop(vm);
+    assert!(
+        problems.is_empty(),
+        "{}\n(serial log {})",
+        problems.join("\n\n"),
+        log.display()
+    );
+}
