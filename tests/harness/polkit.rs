@@ -47,6 +47,16 @@ impl Polkit {
     /// Starts polkitd on `bus` with FORGE's actions and `rules` (JavaScript,
     /// e.g. [`TEST_RULES`]) and waits until it owns its name.
     pub fn start(bus: &TestBus, rules: &str) -> Result<Polkit> {
+        Self::start_with_policy(
+            bus,
+            &repo_root().join("data/polkit/org.intergenos.forge.policy"),
+            rules,
+        )
+    }
+
+    /// [`Polkit::start`] with the actions of `policy` (e.g. the copy an
+    /// install put into a staging directory) instead of the repository's.
+    pub fn start_with_policy(bus: &TestBus, policy: &Path, rules: &str) -> Result<Polkit> {
         let polkitd = Path::new("/usr/lib/polkit-1/polkitd");
         if !polkitd.exists() {
             bail!("{} is missing (install polkitd)", polkitd.display());
@@ -59,11 +69,8 @@ impl Polkit {
             std::fs::create_dir_all(d)?;
             std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755))?;
         }
-        std::fs::copy(
-            repo_root().join("data/polkit/org.intergenos.forge.policy"),
-            actions.join("org.intergenos.forge.policy"),
-        )
-        .context("copying FORGE's polkit policy")?;
+        std::fs::copy(policy, actions.join("org.intergenos.forge.policy"))
+            .with_context(|| format!("copying FORGE's polkit policy {}", policy.display()))?;
         let rules_file = rules_dir.join("50-forge-test.rules");
         std::fs::write(&rules_file, rules)?;
         std::fs::set_permissions(&rules_file, std::fs::Permissions::from_mode(0o644))?;
