@@ -35,7 +35,7 @@ use forge_tests::qemu::live::{self, Firmware, LiveBoot, LiveOutcome, LiveResult,
 use forge_tests::skip::skip;
 use forge_tests::test_payload::{target_dir, try_boot_payload, workspace_root};
 
-const SESSION_TIMEOUT: Duration = Duration::from_secs(300);
+const SESSION_TIMEOUT: Duration = Duration::from_secs(420);
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(150);
 /// Offset inside filesystem.squashfs of the flipped byte: in the first
 /// 4 KiB block, past the 96-byte superblock.
