@@ -41,15 +41,20 @@ echo "== cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== translations"
 bash scripts/compile-po.sh "$FORGE_LOCALEDIR"
-# Only these two packages are selected, so no test feature (fault-injection,
-# autopilot, testkit) is unified in; tests/tests/release_binaries.rs checks.
-echo "== cargo build --release -p forge-daemon -p forge-gui (the shipped binaries)"
-cargo build --release -p forge-daemon -p forge-gui
-echo "== cargo build (the binaries the D-Bus suites and GUI walks run, with their test features)"
+# The shipped programs (and forge-iso, which scripts/build-live.sh runs),
+# built as scripts/install.sh installs them: catalogs looked up in
+# /usr/share/locale. Only these packages are selected and `cargo build` leaves
+# dev-dependencies out, so no test feature (fault-injection, autopilot,
+# testkit) is unified in; tests/tests/release_binaries.rs checks.
+echo "== cargo build --release (forgectl, forge-daemon, forge-gui, forge-tui, forge-iso)"
+FORGE_LOCALEDIR=/usr/share/locale \
+  cargo build --release -p forge-cli -p forge-daemon -p forge-gui -p forge-tui -p forge-iso
+echo "== cargo build (the binaries the D-Bus suites, GUI and TUI walks run, with their test features)"
 # One package per command: with several, `--features pkg/feature` names the
 # packages' self dev-dependencies, which `cargo build` leaves out.
 cargo build -p forge-daemon --features fault-injection
 cargo build -p forge-gui --features autopilot
 cargo build -p forge-cli
+cargo build -p forge-tui
 echo "== cargo test --workspace"
 exec xvfb-run -a dbus-run-session -- cargo test --workspace
