@@ -34,6 +34,9 @@
 set -euo pipefail
 
 die() { echo "build-live: $*" >&2; exit 1; }
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then
+    exec sudo --preserve-env PATH="$PATH" HOME="$HOME" bash "$0" "$@"
+fi
 [ "$(id -u)" -eq 0 ] || die "run as root (mmdebstrap, device nodes in the tree)"
 tree_only=no
 case "${1:-}" in
@@ -198,7 +201,12 @@ fi
 #   the SHA-256 fallback) of the same squashfs, signed with keys/foreign.*, a
 #   key no test enrolls: under Secure Boot it is the "foreign key" medium.
 # Rebuilt only when an input changed (target/live/forge-live.inputs).
-[ -n "$forge_iso" ] || die "no forge-iso binary: cargo build -p forge-iso (or set FORGE_ISO)"
+if [ -z "$forge_iso" ] && [ -z "${FORGE_LIVE_NO_BUILD:-}" ] && command -v cargo >/dev/null; then
+    echo "== cargo build --release -p forge-iso"
+    (cd "$repo" && cargo build --release -p forge-iso)
+    forge_iso="$target/release/forge-iso"
+fi
+[ -x "$forge_iso" ] || die "no forge-iso binary: cargo build -p forge-iso (or set FORGE_ISO)"
 keys="$out/keys"
 mkdir -p "$keys"
 for k in db foreign; do
@@ -211,6 +219,10 @@ for k in db foreign; do
 done
 iso="$out/forge-live.iso"
 dev_iso="$out/forge-live-dev.iso"
+boot_hint() {
+    echo "Boot the live medium (BIOS, as a CD-ROM; the live user logs in on the serial console; Ctrl-A X quits):"
+    echo "  qemu-system-x86_64 -accel tcg -m 2048 -machine pc -nographic -cdrom $iso"
+}
 inputs=$( {
     echo "tree $tree_key sde $SOURCE_DATE_EPOCH install_sh $use_install_sh"
     sed -n '/^# --- 2\./,$p' "${BASH_SOURCE[0]}"
@@ -223,6 +235,7 @@ inputs=$( {
 } | sha256sum | cut -d' ' -f1)
 if [ -s "$iso" ] && [ -s "$dev_iso" ] && [ "$(cat "$out/forge-live.inputs" 2>/dev/null)" = "$inputs" ]; then
     echo "== $iso and $dev_iso are up to date"
+    boot_hint
     exit 0
 fi
 rm -f "$out/forge-live.inputs"
@@ -241,3 +254,4 @@ xorriso -osirrox on -indev "$iso" -extract /live/filesystem.squashfs "$squashfs"
 rm -f "$squashfs"
 echo "$inputs" >"$out/forge-live.inputs"
 echo "== done: $iso, $dev_iso"
+boot_hint
