@@ -337,26 +337,24 @@ impl Tmux {
         )
     }
 
-    /// `None` while the program runs (or tmux has not reaped it yet);
-    /// `Some("status N")` or `Some("signal N")` after it ended.
+    /// `None` while the program runs; `Some("status N")` or
+    /// `Some("signal N")` after it ended. tmux learns the status when it
+    /// reaps the process, which it sometimes does only much later (seen
+    /// here: the program a zombie for 30 s, tmux idle in poll): then the
+    /// status is read from the zombie's `/proc/PID/stat` (`exit_code`).
     pub fn exit_status(&self) -> Result<Option<String>> {
         let f = self.format("#{pane_dead} #{pane_dead_status} #{pane_dead_signal}")?;
         let mut it = f.split(' ');
-        if it.next() != Some("1") {
-            return Ok(None);
-        }
+        let dead = it.next() == Some("1");
         let status = it.next().unwrap_or_default();
         let signal = it.next().unwrap_or_default();
-        if status.is_empty() && signal.is_empty() {
-            // The terminal closed (pane_dead) before tmux reaped the
-            // process: no status yet.
-            return Ok(None);
+        if dead && !signal.is_empty() {
+            return Ok(Some(format!("signal {signal}")));
         }
-        Ok(Some(if !signal.is_empty() {
-            format!("signal {signal}")
-        } else {
-            format!("status {status}")
-        }))
+        if dead && !status.is_empty() {
+            return Ok(Some(format!("status {status}")));
+        }
+        Ok(zombie_status(self.pane_pid))
     }
 
     /// Waits until the program has exited; returns [`Tmux::exit_status`].
@@ -490,6 +488,24 @@ pub fn framed(screen: &str) -> String {
             s.push_str(&format!("|{l:<width$}|\n"));
         }
         s
+    })
+}
+
+/// The wait status of `pid` if it is a zombie (exited, not yet reaped),
+/// from field 52 (`exit_code`) of `/proc/PID/stat`.
+fn zombie_status(pid: i32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state); exit_code is field 52.
+    if fields.first() != Some(&"Z") {
+        return None;
+    }
+    let wstatus: i32 = fields.get(49)?.parse().ok()?;
+    Some(if wstatus & 0x7f == 0 {
+        format!("status {}", (wstatus >> 8) & 0xff)
+    } else {
+        format!("signal {}", wstatus & 0x7f)
     })
 }
 
@@ -734,6 +750,22 @@ mod tests {
         assert_eq!(t.wait_exit(T)?, "status 3");
         let s = t.capture_history()?;
         assert!(s.contains("resized"), "{s}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_zombies_status_comes_from_proc() -> Result<()> {
+        let mut child = Command::new("sh").args(["-c", "exit 3"]).spawn()?;
+        let pid = child.id() as i32;
+        let start = Instant::now();
+        let mut seen = None;
+        while start.elapsed() < T && seen.is_none() {
+            seen = zombie_status(pid);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(seen.as_deref(), Some("status 3"));
+        child.wait()?;
+        assert_eq!(zombie_status(std::process::id() as i32), None);
         Ok(())
     }
 

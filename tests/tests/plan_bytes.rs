@@ -106,6 +106,23 @@ impl Drop for PrivateX {
 /// to `out` instead of installing (its save-plan mode,
 /// `FORGE_GUI_SAVE_PLAN=FILE`, crates/forge-gui/src/autopilot/save_plan.rs).
 fn gui_save_plan(env: &ForgeEnv, user: &TestUser, disk: &Path, out: &Path) -> Result<()> {
+    // GTK now and then fails to open a fresh Xvfb on this shared machine
+    // ("cannot open display", before any window): a new server, up to
+    // three times. Any other failure counts at once.
+    let mut last = None;
+    for _ in 0..3 {
+        match gui_save_plan_once(env, user, disk, out) {
+            Err(e) if format!("{e:#}").contains("cannot open display") => {
+                eprintln!("plan_bytes: the GUI could not open its display, once more: {e:#}");
+                last = Some(e);
+            }
+            r => return r,
+        }
+    }
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("no attempt")))
+}
+
+fn gui_save_plan_once(env: &ForgeEnv, user: &TestUser, disk: &Path, out: &Path) -> Result<()> {
     let x = PrivateX::start()?;
     let dir = shared_dir("forge-plan-bytes-gui-")?;
     let result = dir.path().join("result.json");
