@@ -75,9 +75,16 @@ impl PrivateX {
         let out = child.stdout.take().context("Xvfb stdout")?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            let mut reader = std::io::BufReader::new(out);
             let mut line = String::new();
-            let _ = std::io::BufReader::new(out).read_line(&mut line);
+            let _ = reader.read_line(&mut line);
             let _ = tx.send(line);
+            // Keep reading until Xvfb ends: a closed pipe would kill it
+            // (SIGPIPE) at its next write to stdout.
+            let mut rest = String::new();
+            while reader.read_line(&mut rest).is_ok_and(|n| n > 0) {
+                rest.clear();
+            }
         });
         let mut x = PrivateX {
             child,
@@ -106,8 +113,8 @@ impl Drop for PrivateX {
 /// to `out` instead of installing (its save-plan mode,
 /// `FORGE_GUI_SAVE_PLAN=FILE`, crates/forge-gui/src/autopilot/save_plan.rs).
 fn gui_save_plan(env: &ForgeEnv, user: &TestUser, disk: &Path, out: &Path) -> Result<()> {
-    // GTK now and then fails to open a fresh Xvfb on this shared machine
-    // ("cannot open display", before any window): a new server, up to
+    // Should GTK not open the display (the X server died early; seen when
+    // Xvfb's stdout pipe was closed, now kept open), a new server, up to
     // three times. Any other failure counts at once.
     let mut last = None;
     for _ in 0..3 {
