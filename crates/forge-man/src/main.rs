@@ -16,6 +16,7 @@ mod forgectl;
 #[allow(dead_code)]
 mod forge_tui;
 
+#[path = "../../forge-daemon/src/cli.rs"]
 #[allow(dead_code)]
 mod daemon_cli;
 
