@@ -70,6 +70,11 @@ packages=(
     libnettle8 libhogweed6 libgmp10 libgtk-4-1 libadwaita-1-0
     # what the daemon runs on the target
     util-linux fdisk parted dosfstools e2fsprogs
+    # the daemon's system lists (/usr/share/i18n/SUPPORTED; xkb-data, tzdata come with the above)
+    locales
+    # root for the live user, as live media of other distributions give it
+    # (tests/tests/live_session.rs: device-mapper and md refusals as root)
+    sudo dmsetup mdadm
 )
 # Keyed by this section of the script (packages, hooks) and the mirror.
 tree_key=$( {
@@ -92,6 +97,7 @@ if [ ! -f "$cache/.complete" ]; then
         --customize-hook=': >"$1/etc/fstab"' \
         --customize-hook="chroot \"\$1\" useradd -m -s /bin/bash -c 'FORGE live user' $live_user" \
         --customize-hook="chroot \"\$1\" passwd -d $live_user" \
+        --customize-hook="printf '$live_user ALL=(ALL) NOPASSWD: ALL\nDefaults:$live_user !use_pty\n' >\"\$1/etc/sudoers.d/live\"; chmod 0440 \"\$1/etc/sudoers.d/live\"" \
         --customize-hook='chroot "$1" passwd -l root' \
         --customize-hook='mkdir -p "$1/etc/systemd/system/serial-getty@ttyS0.service.d"' \
         --customize-hook="printf '[Service]\nExecStart=\nExecStart=-/sbin/agetty --autologin $live_user --noclear --keep-baud 115200,57600,38400,9600 %%I \$TERM\n' >\"\$1/etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf\"" \
