@@ -31,9 +31,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use forge_tests::cmd::run_ok;
 use forge_tests::qemu::live::{self, Firmware, LiveBoot, LiveOutcome, LiveResult, Medium};
+use forge_tests::qemu::media::{self, LiveMedia};
 use forge_tests::skip::skip;
-use forge_tests::test_payload::{target_dir, try_boot_payload, workspace_root};
+use forge_tests::test_payload::target_dir;
 
 const SESSION_TIMEOUT: Duration = Duration::from_secs(420);
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(150);
@@ -41,64 +43,18 @@ const REFUSAL_TIMEOUT: Duration = Duration::from_secs(150);
 /// 4 KiB block, past the 96-byte superblock.
 const FLIP_AT: u64 = 2000;
 
-const TOOLS: &[&str] = &[
-    "mmdebstrap",
-    "xorriso",
-    "mksquashfs",
-    "veritysetup",
-    "sbsign",
-    "mcopy",
-    "mkfs.vfat",
-    "openssl",
-    "sha256sum",
-];
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-}
-
-fn forge_iso() -> Option<PathBuf> {
-    let t = target_dir();
-    ["release", "debug"]
-        .iter()
-        .map(|p| t.join(p).join("forge-iso"))
-        .filter(|p| p.is_file())
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
-}
-
 fn skip_reason(vars_needed: &Firmware) -> Option<String> {
-    if !nix::unistd::Uid::effective().is_root() {
-        return Some("live boot tests need root (mmdebstrap, loop devices)".into());
-    }
-    if let Some(t) = TOOLS.iter().find(|t| !on_path(t)) {
-        return Some(format!("{t} is not installed (scripts/setup-debian.sh)"));
-    }
-    if forge_iso().is_none() {
-        return Some("no forge-iso binary: cargo build -p forge-iso".into());
+    if let Some(why) = media::skip_reason() {
+        return Some(why);
     }
     [Firmware::Bios, Firmware::Efi, vars_needed.clone()]
         .iter()
         .find_map(live::missing_prerequisite)
 }
 
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Byte offset and size of `path` inside the ISO (xorriso's report_lba).
 fn extent(iso: &Path, path: &str) -> (u64, u64) {
-    let out = run(Command::new("xorriso").arg("-indev").arg(iso).args([
+    let out = run_ok(Command::new("xorriso").arg("-indev").arg(iso).args([
         "-find",
         path,
         "-exec",
@@ -142,12 +98,14 @@ fn tampered_copy(src: &Path, dst: &Path, rewrite_sha: bool) {
     flip_byte(dst, sq_at + FLIP_AT);
     if rewrite_sha {
         let sq = dst.with_extension("squashfs");
-        run(Command::new("xorriso")
-            .args(["-osirrox", "on", "-indev"])
-            .arg(dst)
-            .args(["-extract", "/live/filesystem.squashfs"])
-            .arg(&sq));
-        let sum = run(Command::new("sha256sum").arg(&sq));
+        run_ok(
+            Command::new("xorriso")
+                .args(["-osirrox", "on", "-indev"])
+                .arg(dst)
+                .args(["-extract", "/live/filesystem.squashfs"])
+                .arg(&sq),
+        );
+        let sum = run_ok(Command::new("sha256sum").arg(&sq));
         std::fs::remove_file(&sq).unwrap();
         let hex = &sum[..64];
         let (sha_at, sha_len) = extent(dst, "/live/filesystem.sha256");
@@ -219,7 +177,6 @@ fn check_refused(r: &LiveResult, check: &str, problems: &mut Vec<String>) {
 #[test]
 fn live_medium_boots_and_refuses_tampering() {
     let target = target_dir();
-    let keys = target.join("live/keys");
     let vars_probe = Firmware::SecureBoot {
         vars: PathBuf::new(),
     };
@@ -228,22 +185,8 @@ fn live_medium_boots_and_refuses_tampering() {
         return;
     }
     let started = Instant::now();
-    // The signed boot test payload goes to /payload/ on the medium.
-    if let Err(e) = try_boot_payload() {
-        panic!("building the boot test payload failed: {e:#}");
-    }
-    let iso = target.join("live/forge-live.iso");
-    let dev_iso = target.join("live/forge-live-dev.iso");
-    // FORGE_LIVE_REUSE=1 boots the ISOs already built, whatever changed
-    // since (for working on the tests themselves).
-    let reuse = std::env::var_os("FORGE_LIVE_REUSE").is_some_and(|v| v == "1");
-    if !(reuse && iso.is_file() && dev_iso.is_file()) {
-        run(Command::new("bash")
-            .arg(workspace_root().join("scripts/build-live.sh"))
-            .env("FORGE_ISO", forge_iso().expect("forge-iso"))
-            // No cargo inside cargo test: use the binaries already built.
-            .env("FORGE_LIVE_NO_BUILD", "1"));
-    }
+    let LiveMedia { iso, dev_iso, keys } =
+        media::build().unwrap_or_else(|e| panic!("the live media: {e:#}"));
     eprintln!("live media ready after {:.1?}", started.elapsed());
 
     let work = tempfile::Builder::new()

@@ -31,48 +31,18 @@
 //! a missing one skips (fails under `FORGE_TEST_STRICT=1`).
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use forge_tests::qemu::live::{self, Firmware};
+use forge_tests::qemu::media;
 use forge_tests::qemu::session::{SessionSpec, SessionVm};
 use forge_tests::skip::skip;
-use forge_tests::test_payload::{target_dir, try_boot_payload, workspace_root};
+use forge_tests::test_payload::target_dir;
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
 const SHORT: Duration = Duration::from_secs(30);
 /// The first `forgectl` call starts the daemon (TCG: slow).
 const ACTIVATION: Duration = Duration::from_secs(120);
-
-const TOOLS: &[&str] = &[
-    "mmdebstrap",
-    "xorriso",
-    "mksquashfs",
-    "veritysetup",
-    "sbsign",
-    "mcopy",
-    "mkfs.vfat",
-    "openssl",
-    "sha256sum",
-];
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-}
-
-fn forge_iso() -> Option<PathBuf> {
-    let t = target_dir();
-    ["release", "debug"]
-        .iter()
-        .map(|p| t.join(p).join("forge-iso"))
-        .filter(|p| p.is_file())
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
-}
-
-fn reuse() -> bool {
-    std::env::var_os("FORGE_LIVE_REUSE").is_some_and(|v| v == "1")
-}
 
 /// `FORGE_LIVE_ISO=FILE`: boot that ISO instead (a medium built by hand,
 /// e.g. a tree with more tools; signed with `target/live/keys/db`).
@@ -81,22 +51,15 @@ fn iso_override() -> Option<PathBuf> {
 }
 
 fn skip_reason() -> Option<String> {
-    if !nix::unistd::Uid::effective().is_root() {
-        return Some("the live session test needs root (scripts/build-live.sh)".into());
-    }
-    let iso = target_dir().join("live/forge-live.iso");
-    if let Some(iso) = iso_override() {
-        if !iso.is_file() {
+    match iso_override() {
+        Some(iso) if !iso.is_file() => {
             return Some(format!("FORGE_LIVE_ISO={}: no such file", iso.display()));
         }
-    } else if reuse() && iso.is_file() {
-        // Booting what is there needs no build tools.
-    } else {
-        if let Some(t) = TOOLS.iter().find(|t| !on_path(t)) {
-            return Some(format!("{t} is not installed (scripts/setup-debian.sh)"));
-        }
-        if forge_iso().is_none() {
-            return Some("no forge-iso binary: cargo build -p forge-iso".into());
+        Some(_) => {}
+        None => {
+            if let Some(why) = media::skip_reason() {
+                return Some(why);
+            }
         }
     }
     live::missing_prerequisite(&Firmware::SecureBoot {
@@ -109,26 +72,9 @@ fn live_iso() -> PathBuf {
     if let Some(iso) = iso_override() {
         return iso;
     }
-    let iso = target_dir().join("live/forge-live.iso");
-    if reuse() && iso.is_file() {
-        return iso;
-    }
-    if let Err(e) = try_boot_payload() {
-        panic!("building the boot test payload failed: {e:#}");
-    }
-    let out = Command::new("bash")
-        .arg(workspace_root().join("scripts/build-live.sh"))
-        .env("FORGE_ISO", forge_iso().expect("forge-iso"))
-        .env("FORGE_LIVE_NO_BUILD", "1")
-        .output()
-        .expect("running scripts/build-live.sh");
-    assert!(
-        out.status.success(),
-        "scripts/build-live.sh failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    iso
+    media::build()
+        .unwrap_or_else(|e| panic!("the live media: {e:#}"))
+        .iso
 }
 
 /// `key=value` lines (systemctl/loginctl show) as a lookup.
@@ -392,8 +338,11 @@ fn live_session_activates_forge_and_refuses_held_disks() {
         .tempdir_in(&target)
         .expect("work directory");
     let vars = work.path().join("OVMF_VARS_MOK.fd");
-    forge_tests::qemu::secure_boot_vars_with_mok(&target.join("live/keys/db.der"), &vars)
-        .expect("enrolling the test key as MOK");
+    forge_tests::qemu::secure_boot_vars_with_mok(
+        &media::LiveMedia::paths().keys.join("db.der"),
+        &vars,
+    )
+    .expect("enrolling the test key as MOK");
     let spec = SessionSpec {
         name: "live-session".into(),
         iso,

@@ -11,6 +11,7 @@
 
 mod console;
 pub mod live;
+pub mod media;
 pub mod session;
 
 use std::io::Read;
