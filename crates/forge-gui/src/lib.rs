@@ -33,14 +33,15 @@ use gtk::{gdk, gio};
 /// The application id (also the desktop file name).
 pub const APP_ID: &str = "org.intergenos.Forge";
 
-/// Where compiled message catalogs are looked up: `FORGE_LOCALEDIR`, else a
-/// source checkout's `po/locale` when it exists, else the system's.
+/// Where compiled message catalogs are looked up: `FORGE_LOCALEDIR`, else
+/// (debug builds only) a source checkout's `target/locale` when it exists,
+/// else the system's. A release build never looks into its build tree.
 pub fn localedir() -> String {
     if let Ok(d) = std::env::var("FORGE_LOCALEDIR") {
         return d;
     }
     let dev = env!("FORGE_DEV_LOCALEDIR");
-    if std::path::Path::new(dev).is_dir() {
+    if cfg!(debug_assertions) && std::path::Path::new(dev).is_dir() {
         return dev.to_string();
     }
     "/usr/share/locale".to_string()
