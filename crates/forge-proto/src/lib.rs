@@ -2,7 +2,8 @@
 //! nothing else. The install state (`install.yaml` v1 and `install_io`), its
 //! validation, the 13 phase names, progress and job-state types, the wire
 //! records (`wire`), the D-Bus names, error names and proxies, and the one
-//! client every frontend uses (`client`). No GTK, no root code.
+//! client every frontend uses (`client`) with the text polkit agent the
+//! terminal frontends start beside it (`tty_agent`). No GTK, no root code.
 
 pub mod catalog;
 pub mod client;
@@ -14,6 +15,7 @@ pub mod install_io;
 pub mod layout;
 pub mod phase;
 pub mod plan;
+pub mod tty_agent;
 pub mod validate;
 pub mod wire;
 pub mod wizard;

@@ -6,7 +6,6 @@
 //!
 //! Environment: `FORGE_LOCALEDIR` (compiled catalogs), `NO_COLOR`, `TERM`.
 
-mod agent;
 mod app;
 mod bench;
 mod bidi;

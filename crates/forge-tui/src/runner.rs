@@ -4,7 +4,7 @@
 //! terminal guard restores the terminal; a running install goes on in the
 //! daemon, `forge-tui --attach` shows it again). Calls that polkit may
 //! authorize run with the text agent when no graphical session is present
-//! (see `agent`), with the terminal handed back to it meanwhile.
+//! (`forge_proto::tty_agent`), with the terminal handed back to it meanwhile.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -13,13 +13,13 @@ use std::path::Path;
 use anyhow::Result;
 use forge_proto::client::{Daemon, JobHandle};
 use forge_proto::i18n::{tr, trf};
+use forge_proto::tty_agent::{graphical_session, TtyAgent};
 use forge_proto::{DiskInfo, ForgeError, GroupInfo, JobEvent, Phase};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
-use crate::agent::{graphical_session, TtyAgent};
 use crate::app::{App, Dialog, Effect};
 use crate::input::Input;
 use crate::screens::progress::PhaseState;
@@ -156,10 +156,10 @@ impl Tty {
             "{}",
             tr("Authorization: polkit may ask for an administrator's password here.")
         );
-        let agent = TtyAgent::start().unwrap_or_else(|e| {
-            tracing::warn!("pkttyagent: {e}");
-            None
-        });
+        let (agent, problem) = TtyAgent::start_for_call();
+        if let Some(problem) = problem {
+            tracing::warn!("{problem}");
+        }
         let out = call.await;
         drop(agent);
         let _ = self.guard.resume();

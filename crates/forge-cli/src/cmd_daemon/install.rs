@@ -2,7 +2,9 @@
 //! (which subscribes to the job's signals, from the daemon's unique name
 //! only, before it calls `Install`), prints live progress and warnings,
 //! asks for the override phrase on a terminal when verification fails,
-//! cancels on Ctrl-C, and exits 0 only on success.
+//! cancels on Ctrl-C, and exits 0 only on success. Its secrets are read
+//! first; `Install` and the override then run with the text polkit agent
+//! when one is wanted ([`super::authz`]).
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -12,6 +14,7 @@ use forge_proto::i18n::{tr, trf};
 use forge_proto::wire::{phase_name, JobEvent, Mismatch};
 use forge_proto::{BootMode, ForgeError, InstallIo, JobState, Phase, Secret};
 
+use super::authz::{authorized, install_refused, override_refused};
 use super::terminal::{password, read_line};
 use super::{connect, describe, report, run_async, Exit};
 use crate::cli::InstallArgs;
@@ -84,8 +87,12 @@ fn secure_boot_password(a: &InstallArgs, yaml: &str) -> Result<Secret, Exit> {
 async fn run_install(yaml: String, io: InstallIo) -> Result<(), Exit> {
     let daemon = connect().await?;
     let dry_run = io.dry_run;
-    let mut job = match daemon.install(&yaml, io).await {
+    let mut job = match authorized(daemon.install(&yaml, io)).await {
         Ok(job) => job,
+        Err(e @ ForgeError::NotAuthorized(_)) => {
+            eprintln!("{}", install_refused(&e));
+            return Err(Exit(1));
+        }
         Err(ForgeError::InvalidPlan(msg)) => {
             eprintln!("{}", tr("The installer refused the plan:"));
             for line in msg.lines() {
@@ -266,13 +273,18 @@ async fn answer_integrity(daemon: &Daemon, job: &str, mismatches: &[Mismatch], p
             cancel().await;
             return;
         }
-        match daemon.override_integrity(job, &typed).await {
+        match authorized(daemon.override_integrity(job, &typed)).await {
             Ok(()) => {
                 eprintln!("{}", tr("Override accepted; continuing."));
                 return;
             }
             Err(e @ ForgeError::WrongPhrase(_)) => {
                 eprintln!("{}", describe(&e));
+            }
+            Err(e @ ForgeError::NotAuthorized(_)) => {
+                eprintln!("{}", override_refused(&e));
+                cancel().await;
+                return;
             }
             Err(e) => {
                 report(&e);

@@ -1,10 +1,12 @@
 //! `forgectl disks`, `forgectl groups`, `forgectl install`: clients of the
 //! daemon over the system bus (docs/design.md section 4a), all through
 //! `forge_proto::client`. Listing is [`listing`], the install and its job
-//! following is [`install`], passwords and echo handling are [`terminal`];
+//! following is [`install`], passwords and echo handling are [`terminal`],
+//! the text polkit agent around authorized calls is [`authz`];
 //! this module holds what they share: the event loop, the connection and
 //! the wording of D-Bus failures.
 
+mod authz;
 mod install;
 mod listing;
 mod terminal;
