@@ -12,6 +12,8 @@
 mod console;
 pub mod live;
 pub mod media;
+pub mod mokmanager;
+pub mod serial;
 pub mod session;
 
 use std::io::Read;
