@@ -48,7 +48,8 @@ struct Outcome {
 /// mount namespace (as the pipeline does); fails the test if the phase has
 /// not returned within `deadline` (today's hang). `cancel_after` fires the
 /// job's Cancel that long after the phase starts. `as_unit`: the job
-/// thread has no CAP_SETPCAP, as under the systemd unit's bounding set.
+/// thread has only the capabilities the systemd unit leaves the daemon
+/// (no CAP_SETPCAP, CAP_KILL, ...: see [`unit_capabilities`]).
 fn run_phase(
     root: PathBuf,
     names: Vec<String>,
@@ -62,8 +63,13 @@ fn run_phase(
     std::thread::spawn(move || {
         enter_private_mount_namespace().expect("private mount namespace");
         if as_unit {
+            let kept = unit_capabilities();
             for set in [caps::CapSet::Effective, caps::CapSet::Permitted] {
-                caps::drop(None, set, caps::Capability::CAP_SETPCAP).expect("drop CAP_SETPCAP");
+                for c in caps::all() {
+                    if !kept.contains(&c) {
+                        caps::drop(None, set, c).expect("dropping a capability");
+                    }
+                }
             }
         }
         let tmp = root.parent().unwrap().to_path_buf();
@@ -93,6 +99,32 @@ fn run_phase(
     }
     rx.recv_timeout(deadline)
         .expect("the hooks phase did not return: a script hung the job")
+}
+
+/// The capabilities the systemd unit leaves the daemon: its
+/// `CapabilityBoundingSet=` (data/systemd/forge-daemon.service), which is
+/// then its permitted set. A job thread run `as_unit` has only these.
+fn unit_capabilities() -> std::collections::HashSet<caps::Capability> {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/systemd/forge-daemon.service"),
+    )
+    .expect("reading the unit");
+    let line = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("CapabilityBoundingSet="))
+        .expect("the unit has CapabilityBoundingSet=");
+    let set: std::collections::HashSet<caps::Capability> = line
+        .split_whitespace()
+        .map(|n| {
+            n.parse()
+                .unwrap_or_else(|_| panic!("unknown capability {n}"))
+        })
+        .collect();
+    assert!(
+        set.contains(&caps::Capability::CAP_SYS_ADMIN)
+            && !set.contains(&caps::Capability::CAP_KILL)
+    );
+    set
 }
 
 /// Pids of processes whose command line contains `needle`.
@@ -167,12 +199,14 @@ fn a_hostile_script_is_confined_and_its_daemon_ends_with_it() {
     assert!(!log.contains("SYS-VISIBLE"), "{log}");
     assert!(!root.join("tmp/blk").exists());
     assert!(log.contains("DEV: ") && log.contains("null") && log.contains("urandom"));
-    // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID NET_BIND_SERVICE
-    // AUDIT_WRITE SETFCAP, nothing else; no_new_privs; a seccomp filter.
+    // KEPT_CAPS as far as the unit leaves them to the daemon: CHOWN
+    // DAC_OVERRIDE FOWNER FSETID SETGID SETUID SETFCAP (not KILL,
+    // NET_BIND_SERVICE, AUDIT_WRITE), nothing else; no_new_privs; a
+    // seccomp filter.
     for want in [
         "CapInh:\t0000000000000000",
-        "CapPrm:\t00000000a00004fb",
-        "CapEff:\t00000000a00004fb",
+        "CapPrm:\t00000000800000db",
+        "CapEff:\t00000000800000db",
         "CapAmb:\t0000000000000000",
         "NoNewPrivs:\t1",
         "Seccomp:\t2",

@@ -36,13 +36,24 @@ struct CapData {
 
 const CAPS_V3: u32 = 0x2008_0522;
 
-/// Runs in the forked child: effective and permitted sets down to
-/// [`KEPT_CAPS`], inheritable empty (lowering needs no capability).
-pub(super) fn lower_capabilities() -> std::io::Result<()> {
-    let mut mask = 0u64;
-    for c in KEPT_CAPS {
-        mask |= c.bitmask();
-    }
+/// The capabilities the script keeps: those of [`KEPT_CAPS`] the calling
+/// thread still has. Under the systemd unit the daemon's permitted set is
+/// its `CapabilityBoundingSet=`, which lacks some of [`KEPT_CAPS`]
+/// (CAP_KILL, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE): capset(2) refuses
+/// (EPERM) to put into the permitted set what is not there already, so the
+/// mask is the intersection. Computed before the fork (it allocates).
+pub(super) fn kept_mask() -> std::io::Result<u64> {
+    let permitted = caps::read(None, caps::CapSet::Permitted)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(KEPT_CAPS
+        .iter()
+        .filter(|c| permitted.contains(c))
+        .fold(0u64, |m, c| m | c.bitmask()))
+}
+
+/// Runs in the forked child: effective and permitted sets down to `mask`
+/// (from [`kept_mask`]), inheritable empty (lowering needs no capability).
+pub(super) fn lower_capabilities(mask: u64) -> std::io::Result<()> {
     let word = |shift: u32| {
         let m = (mask >> shift) as u32;
         CapData {

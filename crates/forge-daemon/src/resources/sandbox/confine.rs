@@ -20,7 +20,7 @@ use nix::sys::stat::{makedev, mknod, Mode, SFlag};
 use nix::unistd::{chdir, pivot_root};
 use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, SeccompRule, TargetArch};
 
-use super::child::{install_filter, lower_capabilities, ProcMounts};
+use super::child::{install_filter, kept_mask, lower_capabilities, ProcMounts};
 use super::SandboxError;
 
 /// The capabilities a package script keeps (file ownership and modes,
@@ -130,6 +130,7 @@ pub fn enter(spec: &Spec, out: PipeWriter) -> Result<Child, SandboxError> {
     bound_capabilities()?;
     let filter = seccomp_program()?;
     let proc_mounts = ProcMounts::new();
+    let keep = kept_mask().map_err(setup("reading the capability sets"))?;
 
     let mut cmd = Command::new(&spec.program);
     cmd.args(&spec.args)
@@ -147,7 +148,7 @@ pub fn enter(spec: &Spec, out: PipeWriter) -> Result<Child, SandboxError> {
     unsafe {
         cmd.pre_exec(move || {
             proc_mounts.apply()?;
-            lower_capabilities()?;
+            lower_capabilities(keep)?;
             install_filter(&filter)
         });
     }
