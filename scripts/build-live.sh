@@ -75,6 +75,12 @@ packages=(
     # root for the live user, as live media of other distributions give it
     # (tests/tests/live_session.rs: device-mapper and md refusals as root)
     sudo dmsetup mdadm
+    # what the daemon runs on the live system (the target's own tools are in
+    # the payload): the MOK key pair and GRUB's signature, the ESP, enrollment
+    openssl sbsigntool grub-common mtools mokutil
+    # the end-to-end test (tests/tests/live_install.rs): forge-tui in tmux,
+    # forge-gui from its desktop entry (gio) on an X server without a screen
+    tmux xvfb libglib2.0-bin fonts-dejavu-core
 )
 # Keyed by this section of the script (packages, hooks) and the mirror.
 tree_key=$( {
@@ -133,9 +139,21 @@ fi
 # binaries already built and data/ by hand; a missing binary is left out.
 install_sh="$repo/scripts/install.sh"
 use_install_sh=no
-if [ -z "${FORGE_LIVE_NO_BUILD:-}" ] && [ -f "$install_sh" ] && grep -q -- '--destdir' "$install_sh"; then
-    use_install_sh=yes
+install_args=(--live)
+if [ -f "$install_sh" ] && grep -q -- '--destdir' "$install_sh"; then
+    if [ -z "${FORGE_LIVE_NO_BUILD:-}" ]; then
+        use_install_sh=yes
+    elif [ -x "$target/release/forge-daemon" ] && [ -x "$target/release/forgectl" ] &&
+        [ -x "$target/release/forge-gui" ] && [ -x "$target/release/forge-tui" ]; then
+        use_install_sh=yes
+        install_args+=(--no-build)
+    fi
 fi
+# FORGE_LIVE_GUI=FILE (tests only: the wizard built with its autopilot,
+# forge-gui-autopilot) replaces /usr/bin/forge-gui in the tree, so the test
+# starts it from the installed desktop entry. Never for a medium to ship.
+live_gui=${FORGE_LIVE_GUI:-}
+[ -z "$live_gui" ] || [ -x "$live_gui" ] || die "FORGE_LIVE_GUI=$live_gui is not an executable"
 forge_bins=()
 if [ "$use_install_sh" = no ]; then
     for b in forge-daemon forgectl forge-gui forge-tui; do
@@ -150,8 +168,14 @@ fi
 # signing, tests/harness/test_payload.rs) goes to /payload/ on the medium.
 payload="$target/forge-test-payload"
 payload_args=()
+# The keyring that verifies it (FORGE_LIVE_KEYRING, else the test payload's
+# public keyring beside it): /usr/share/forge/release-keys.asc in the tree.
+payload_keyring=${FORGE_LIVE_KEYRING:-}
 if [ -f "$payload/intergenos-archive-manifest.txt.asc" ]; then
     payload_args=(--payload "$payload")
+    if [ -z "$payload_keyring" ] && [ -f "$target/forge-test-payload-keys/keyring.asc" ]; then
+        payload_keyring="$target/forge-test-payload-keys/keyring.asc"
+    fi
 else
     echo "build-live: note: no signed payload in $payload: the medium carries none" >&2
 fi
@@ -172,9 +196,24 @@ make_tree() {
     rm -f "$tree"/boot/initrd.img-*
     find "$tree/usr/share/locale" -name '*.mo' ! -name forge.mo -delete
     if [ "$use_install_sh" = yes ]; then
-        bash "$install_sh" --destdir "$tree" --live
-        return
+        bash "$install_sh" --destdir "$tree" "${install_args[@]}"
+    else
+        install_by_hand
     fi
+    # The live session's daemon configuration: the payload is the one on the
+    # medium (mounted at /run/live/medium by the live init), verified with
+    # the keyring that signed it.
+    sed -e 's|^payload: .*|payload: /run/live/medium/payload|' \
+        "$repo/data/forge-daemon.yaml.example" >"$tree/etc/forge/forge-daemon.yaml"
+    if [ -n "$payload_keyring" ]; then
+        install -D -m 0644 "$payload_keyring" "$tree/usr/share/forge/release-keys.asc"
+    fi
+    if [ -n "$live_gui" ]; then
+        objcopy --strip-debug "$live_gui" "$tree/usr/bin/forge-gui"
+        chmod 0755 "$tree/usr/bin/forge-gui"
+    fi
+}
+install_by_hand() {
     for b in "${forge_bins[@]}"; do
         case $b in
         */forge-daemon) install -D -m 0755 "$b" "$tree/usr/libexec/forge-daemon" ;;
@@ -230,10 +269,10 @@ boot_hint() {
     echo "  qemu-system-x86_64 -accel tcg -m 2048 -machine pc -nographic -cdrom $iso"
 }
 inputs=$( {
-    echo "tree $tree_key sde $SOURCE_DATE_EPOCH install_sh $use_install_sh"
+    echo "tree $tree_key sde $SOURCE_DATE_EPOCH install_sh $use_install_sh ${install_args[*]}"
     sed -n '/^# --- 2\./,$p' "${BASH_SOURCE[0]}"
     # (contents only: the same forge-iso from another path is the same input)
-    for f in "${forge_bins[@]}" "$forge_iso" "$keys"/*.crt; do echo "$(basename "$f") $(sha256sum <"$f")"; done
+    for f in "${forge_bins[@]}" "$forge_iso" "$keys"/*.crt $payload_keyring $live_gui; do echo "$(basename "$f") $(sha256sum <"$f")"; done
     [ "$use_install_sh" = no ] || { sha256sum "$install_sh"; (cd "$target/release" && sha256sum forgectl forge-daemon forge-gui forge-tui 2>/dev/null) || true; }
     (cd "$repo" && find data -type f -print0 | sort -z | xargs -0 sha256sum)
     [ ! -d "$target/locale" ] || (cd "$target" && find locale -type f -print0 | sort -z | xargs -0 sha256sum)

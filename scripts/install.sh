@@ -16,7 +16,7 @@
 #                  but /usr is for staging and inspection.
 #   --live         also install the live medium's polkit rule
 #                  (data/polkit/live/49-forge-live.rules): the live user's
-#                  active local session may install without a password.
+#                  active session may install without a password.
 #                  Never for an installed system.
 #   --no-build     install the binaries already in <target>/release as they
 #                  are (built by an earlier run); fails if one is missing.

@@ -263,7 +263,7 @@ fn live_install_adds_only_the_rule_and_keeps_an_existing_configuration() {
         .lines()
         .filter(|l| !l.trim_start().starts_with("//"))
         .collect();
-    assert!(code.contains("subject.active") && code.contains("subject.local"));
+    assert!(code.contains("subject.active") && !code.contains("subject.local &&"));
     assert!(code.contains("\"org.intergenos.forge.install\""));
     assert!(
         !code.contains("override-integrity"),

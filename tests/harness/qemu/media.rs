@@ -5,7 +5,7 @@
 //! `scripts/build-live.sh`; why they cannot be built here; and
 //! `FORGE_LIVE_REUSE=1`, which boots the media already there whatever
 //! changed since (for working on the tests themselves). Shared by
-//! tests/tests/live_boot.rs and tests/tests/live_session.rs.
+//! tests/tests/live_boot.rs and tests/tests/live_install.rs.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -71,6 +71,14 @@ pub fn forge_iso_binary() -> Option<PathBuf> {
         .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
 }
 
+/// The wizard with its autopilot (`forge-gui-autopilot`, feature
+/// `autopilot`): the test medium's /usr/bin/forge-gui, so the end-to-end
+/// test starts it from the installed desktop entry (tests/tests/live_install.rs).
+pub fn autopilot_gui() -> Option<PathBuf> {
+    let p = target_dir().join("debug/forge-gui-autopilot");
+    p.is_file().then_some(p)
+}
+
 /// Why the media cannot be had here: not root, a build tool or forge-iso
 /// missing (nothing is needed when reusing media that exist).
 pub fn skip_reason() -> Option<String> {
@@ -82,6 +90,12 @@ pub fn skip_reason() -> Option<String> {
     }
     if let Some(t) = BUILD_TOOLS.iter().find(|t| !on_path(t)) {
         return Some(format!("{t} is not installed (scripts/setup-debian.sh)"));
+    }
+    if autopilot_gui().is_none() {
+        return Some(
+            "no forge-gui-autopilot for the test medium: cargo build -p forge-gui --features autopilot"
+                .into(),
+        );
     }
     if forge_iso_binary().is_none() {
         return Some("no forge-iso binary: cargo build -p forge-iso".into());
@@ -99,10 +113,14 @@ pub fn build() -> Result<LiveMedia> {
     }
     try_boot_payload().context("building the boot test payload")?;
     let forge_iso = forge_iso_binary().context("no forge-iso binary: cargo build -p forge-iso")?;
+    let gui = autopilot_gui().context(
+        "no target/debug/forge-gui-autopilot: cargo build -p forge-gui --features autopilot",
+    )?;
     let out = Command::new("bash")
         .arg(workspace_root().join("scripts/build-live.sh"))
         .env("FORGE_ISO", forge_iso)
         .env("FORGE_LIVE_NO_BUILD", "1")
+        .env("FORGE_LIVE_GUI", gui)
         .output()
         .context("running scripts/build-live.sh")?;
     if !out.status.success() {

@@ -39,10 +39,12 @@ pub struct SessionSpec {
     /// Short name: the log file is `<log_dir>/<name>.log`.
     pub name: String,
     pub iso: PathBuf,
-    /// The Secure Boot variable store (copied; the original is untouched).
+    /// The Secure Boot variable store, used in place: what the guest writes
+    /// (`mokutil --import`: MokNew) stays there for the next run.
     pub vars: PathBuf,
-    /// Size of the extra empty virtio disk, in GiB (sparse).
-    pub disk_gib: u64,
+    /// The guest's `/dev/vda`: an existing raw image (see [`new_disk`]),
+    /// kept after the run.
+    pub disk: PathBuf,
     /// How long the boot may take up to the live-session marker.
     pub boot_timeout: Duration,
     pub log_dir: PathBuf,
@@ -63,7 +65,6 @@ pub struct SessionVm {
     marker: String,
     boot_time: Duration,
     log_file: PathBuf,
-    _scratch: tempfile::TempDir,
 }
 
 /// Where command `id`'s end line is in `text`: `(start of the end line,
@@ -98,14 +99,16 @@ pub fn command_line(cmd: &str, id: u64) -> String {
     format!("{cmd}\nprintf '%s-%s %s\\n' {END_MARKER} {id} $?\n")
 }
 
-fn qemu_command(spec: &SessionSpec, scratch: &Path) -> Result<Command> {
+/// Creates an empty sparse raw disk image of `gib` GiB at `path`.
+pub fn new_disk(path: &Path, gib: u64) -> Result<()> {
+    std::fs::File::create(path)
+        .and_then(|f| f.set_len(gib << 30))
+        .with_context(|| format!("creating {}", path.display()))
+}
+
+fn qemu_command(spec: &SessionSpec) -> Result<Command> {
     let iso = spec.iso.to_str().context("ISO path is not UTF-8")?;
-    let vars = scratch.join("OVMF_VARS.fd");
-    std::fs::copy(&spec.vars, &vars).with_context(|| format!("copying {}", spec.vars.display()))?;
-    let disk = scratch.join("disk.img");
-    std::fs::File::create(&disk)
-        .and_then(|f| f.set_len(spec.disk_gib << 30))
-        .with_context(|| format!("creating {}", disk.display()))?;
+    let (vars, disk) = (&spec.vars, &spec.disk);
     for p in [
         iso,
         &vars.display().to_string(),
@@ -154,8 +157,14 @@ impl SessionVm {
         if !spec.iso.is_file() {
             bail!("no ISO at {}", spec.iso.display());
         }
-        let scratch = tempfile::tempdir().context("creating a scratch directory")?;
-        let mut cmd = qemu_command(spec, scratch.path())?;
+        if !spec.disk.is_file() || !spec.vars.is_file() {
+            bail!(
+                "no disk image {} or variable store {}",
+                spec.disk.display(),
+                spec.vars.display()
+            );
+        }
+        let mut cmd = qemu_command(spec)?;
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -185,7 +194,6 @@ impl SessionVm {
             marker: String::new(),
             boot_time: Duration::ZERO,
             log_file: spec.log_dir.join(format!("{}.log", spec.name)),
-            _scratch: scratch,
         };
         let deadline = start + spec.boot_timeout;
         let outcome = loop {
@@ -287,6 +295,51 @@ impl SessionVm {
                 }
             }
         }
+    }
+
+    /// Types `text` as it is into the console (no line break added): an
+    /// answer at a program's prompt, keys for a program reading the tty.
+    pub fn send(&mut self, text: &str) -> Result<()> {
+        let stdin = self.stdin.as_mut().context("console closed")?;
+        stdin
+            .write_all(text.as_bytes())
+            .and_then(|()| stdin.flush())
+            .context("writing to the serial console")
+    }
+
+    /// Waits up to `timeout` until the console shows `needle` (in what was
+    /// not yet consumed by an earlier command or wait) and returns the text
+    /// up to and including it, which is then consumed. Errors on timeout or
+    /// when QEMU exits, with the console text since.
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let text = String::from_utf8_lossy(&self.raw[self.consumed..]).into_owned();
+            if let Some(i) = text.find(needle) {
+                let end = i + needle.len();
+                self.consumed += text[..end].len();
+                return Ok(clean_output(&text[..end]));
+            }
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                bail!(
+                    "{needle:?} did not appear within {timeout:?}; console since:\n{}",
+                    clean_output(&text)
+                );
+            };
+            match self.rx.recv_timeout(left) {
+                Ok(chunk) => self.raw.extend_from_slice(&chunk),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    bail!("QEMU exited while waiting for {needle:?}; console since:\n{text}")
+                }
+            }
+        }
+    }
+
+    /// Pulls the power: QEMU is killed at once (no shutdown in the guest),
+    /// the serial log saved. What the guest wrote to the disk so far stays.
+    pub fn power_off(self) {
+        drop(self);
     }
 
     /// [`run`](Self::run), asserting exit status 0; returns the output.

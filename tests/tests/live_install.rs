@@ -1,41 +1,63 @@
-//! Issue 13, first brick of the end-to-end test, and issue 9 item 10's
-//! refusals on a kernel with device-mapper: ONE boot of the live ISO
-//! (`target/live/forge-live.iso`, scripts/build-live.sh) under QEMU TCG, OVMF
-//! with Secure Boot (the medium's test key `keys/db` as MOK), a second, empty
-//! 8 GiB virtio disk (`/dev/vda` in the guest); then, in that one session,
-//! through the live user's shell on the serial console
-//! (`forge_tests::qemu::session`):
+//! Issue 13 end to end: FORGE's live medium → an install onto a real disk →
+//! MOK enrollment → the installed system boots. One 8 GiB raw disk (the
+//! guest's `/dev/vda`, virtio-blk) and ONE OVMF variable store with Secure
+//! Boot (the medium's test key `keys/db` as MOK, so the live UKIs boot) are
+//! used in place by three QEMU runs (TCG, q35, OVMF Secure Boot), each
+//! driven over its serial console; every serial log is saved under
+//! `<target>/live-install/`.
 //!
-//! (a) the live user's login is a real logind session: active, local, a
-//!     `tty` session of class `user` on ttyS0;
-//! (b) FORGE's daemon is not running until the first call: `forgectl disks`
-//!     activates `forge-daemon.service` through D-Bus activation, the unit
-//!     runs with its hardening (`ProtectSystem=strict`, `NoNewPrivileges`,
-//!     `PrivateNetwork`, ...), and `/dev/vda` is listed as installable;
-//! (c) issue 9 item 10, as root in the VM (`sudo -n`: the live tree gives
-//!     the live user passwordless sudo; forgectl runs as root too, see
-//!     `live_rule_probe`): a linear device-mapper device over all of
-//!     `/dev/vda`; `forgectl install --dry-run` refuses the dm device as a
-//!     target ("device-mapper") and `/dev/vda` while dm holds it (the
-//!     reason names `dm-N`), `forgectl disks` marks it in use; after
-//!     `dmsetup remove` it is free again. The same for md (a one-member
-//!     RAID 1 without superblock, `mdadm --build`). Without sudo or mdadm
-//!     in the tree the test fails.
+//! Run A, the live ISO (`target/live/forge-live.iso`, scripts/build-live.sh):
+//! 1. the live user's autologin on ttyS0 is a real logind session; the first
+//!    `forgectl` call D-Bus-activates `forge-daemon.service`, hardened, and
+//!    polkit's live rule lets the live user's session in without a password;
+//! 5. forge-gui, started from its installed desktop entry under Xvfb (the
+//!    test medium's /usr/bin/forge-gui is the autopilot build), walks every
+//!    screen to a dry run through the activated daemon (`live_install/gui.rs`);
+//!    issue 9 item 10 on a kernel with dm and md: a device-mapper and an md
+//!    device over /dev/vda are refused as targets, and so is /dev/vda while
+//!    they hold it (as root, `sudo -n`: the live user's passwordless sudo);
+//! 3. a second, non-admin user `bob`, in a logind session of his own, runs
+//!    `forgectl install`: forgectl starts a text polkit agent, which asks for
+//!    an administrator's password (the live user's, set for the test: the
+//!    `sudo` group is the administrators); a wrong one ends in NotAuthorized
+//!    and nothing is written to /dev/vda; the right one starts the install
+//!    (`live_install/authz.rs`);
+//! 6. the power is pulled (QEMU killed) during that install's `packages`
+//!    phase.
+//!
+//! Run B, the live ISO again with the half-written disk:
+//! 6. the daemon starts clean: not running before the first call, no
+//!    active job, an empty staging directory, /dev/vda installable;
+//! 2. the live user runs `forge-tui` in tmux inside the VM, walks it as a
+//!    person would and installs onto /dev/vda with a Secure Boot password
+//!    (`live_install/tui.rs`); the MOK phase queues the enrollment with
+//!    `mokutil --import` (the EFI variable `MokNew` exists afterwards); the
+//!    job leaves its staging directory empty.
+//!
+//! Run C, the installed disk alone (no ISO), the same variable store:
+//! 4. shim finds MokNew and starts MokManager, driven over the serial
+//!    console (Enroll MOK → Continue → Yes → the Secure Boot password →
+//!    Reboot); after the reset shim accepts GRUB, signed with the key FORGE
+//!    generated on this install, and the installed system boots to its
+//!    marker: hostname, user with a hashed password, time zone, root file
+//!    system, a package hook's effect (`live_install/mok.rs`).
 //!
 //! The ISO: scripts/build-live.sh, run as tests/tests/live_boot.rs runs it
-//! (`FORGE_LIVE_NO_BUILD=1`: the binaries already built; it returns at once
-//! when no input changed); `FORGE_LIVE_REUSE=1` boots the ISO already in
-//! `target/live/` as it is, `FORGE_LIVE_ISO=FILE` another one (signed with
-//! `target/live/keys/db`). The serial log: `<target>/live-session/<name>.log`.
-//! Needs root, the tools of the live build, QEMU, OVMF and virt-fw-vars;
-//! a missing one skips (fails under `FORGE_TEST_STRICT=1`).
+//! (`FORGE_LIVE_NO_BUILD=1`, plus `FORGE_LIVE_GUI`: the autopilot build as
+//! /usr/bin/forge-gui of the test medium; it returns at once when no input
+//! changed); `FORGE_LIVE_REUSE=1` boots the ISO already in `target/live/`.
+//! Needs root, the tools of the live build, QEMU, OVMF and virt-fw-vars; a
+//! missing one skips (fails under `FORGE_TEST_STRICT=1`).
+//!
+//! Longer than ~400 lines: one test, its three runs and their checks in
+//! order; each scenario's driving is in its own module.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use forge_tests::qemu::live::{self, Firmware};
 use forge_tests::qemu::media;
-use forge_tests::qemu::session::{SessionSpec, SessionVm};
+use forge_tests::qemu::session::{new_disk, SessionSpec, SessionVm};
 use forge_tests::skip::skip;
 use forge_tests::test_payload::target_dir;
 
@@ -323,8 +345,128 @@ fn held_disk_is_refused(
     );
 }
 
+/// The staging directory of the live daemon (`staging_dir` of
+/// /etc/forge/forge-daemon.yaml) and the state directory.
+const STAGING: &str = "/run/forge";
+
+/// Run B, first: the daemon after a power cut during an install starts
+/// clean. The live root is a fresh tmpfs overlay, so state could only
+/// survive on the disk; the check is that nothing of the cut install
+/// (a job, a mount, a claim on /dev/vda) is in the way of the next.
+fn daemon_starts_clean(vm: &mut SessionVm, problems: &mut Vec<String>) {
+    let before = vm.ok("systemctl show forge-daemon -p ActiveState", SHORT);
+    check(
+        problems,
+        prop(&before, "ActiveState") == "inactive",
+        "(6) after the power cut, forge-daemon is not running before the first call",
+        &before,
+    );
+    let disks = vm.ok("forgectl disks 2>&1", ACTIVATION);
+    let state = vm.ok(
+        &format!(
+            "busctl get-property org.intergenos.Forge1 /org/intergenos/Forge1 \
+             org.intergenos.Forge1.Installer ActiveJob; echo staging:; sudo -n ls -A {STAGING}; \
+             echo mounts:; findmnt -rn -o SOURCE,TARGET | grep -E '^/dev/vda' || true; \
+             echo partitions:; lsblk -rn -o NAME,FSTYPE /dev/vda"
+        ),
+        SHORT,
+    );
+    let staging: Vec<&str> = state
+        .split("staging:")
+        .nth(1)
+        .unwrap_or("")
+        .split("mounts:")
+        .next()
+        .unwrap_or("")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mounts = state
+        .split("mounts:")
+        .nth(1)
+        .unwrap_or("")
+        .split("partitions:")
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    check(
+        problems,
+        state.lines().next().is_some_and(|l| l.trim() == "s \"\""),
+        "(6) no active job after the restart",
+        &state,
+    );
+    check(
+        problems,
+        staging.iter().all(|e| !e.starts_with("job-")),
+        "(6) the staging directory holds no job after the restart",
+        &state,
+    );
+    check(
+        problems,
+        mounts.is_empty() && disk_line(&disks, "/dev/vda").is_some_and(|l| !l.contains("in use")),
+        "(6) /dev/vda (half written by the cut install) is not mounted and installable",
+        &format!("{disks}\n{state}"),
+    );
+}
+
+/// Run B, after forge-tui's install: MokNew is queued, the job's staging
+/// directory is gone.
+fn enrollment_queued(vm: &mut SessionVm, problems: &mut Vec<String>) {
+    let out = vm.ok(
+        &format!(
+            "ls /sys/firmware/efi/efivars/ | grep -E '^Mok(New|Auth)-' || true; \
+             echo new:; sudo -n mokutil --list-new 2>&1 | grep -E 'Subject:|CN=' || true; \
+             echo staging:; sudo -n ls -A {STAGING}"
+        ),
+        SHORT,
+    );
+    check(
+        problems,
+        out.lines().any(|l| l.starts_with("MokNew-")),
+        "(2) the MOK phase queued the enrollment: MokNew exists",
+        &out,
+    );
+    check(
+        problems,
+        out.contains("Machine Owner Key"),
+        "(2) the queued key is the one FORGE generated (CN=<hostname> Machine Owner Key)",
+        &out,
+    );
+    let staging = out.split("staging:").nth(1).unwrap_or("");
+    check(
+        problems,
+        !staging.lines().any(|l| l.trim().starts_with("job-")),
+        "(2) the install left its staging directory empty",
+        &out,
+    );
+}
+
+/// The run's spec: the one disk and variable store, the run's log name.
+fn spec(name: &str, iso: &Path, work: &Path, log_dir: &Path) -> SessionSpec {
+    SessionSpec {
+        name: name.into(),
+        iso: iso.to_path_buf(),
+        vars: work.join("OVMF_VARS.fd"),
+        disk: work.join("disk.img"),
+        boot_timeout: BOOT_TIMEOUT,
+        log_dir: log_dir.to_path_buf(),
+    }
+}
+
+/// Fails the test with every problem so far (and the logs to read).
+fn assert_no_problems(problems: &[String], log_dir: &Path) {
+    assert!(
+        problems.is_empty(),
+        "{}\n(serial logs in {})",
+        problems.join("\n\n"),
+        log_dir.display()
+    );
+}
+
 #[test]
-fn live_session_activates_forge_and_refuses_held_disks() {
+fn live_session_installs_enrolls_and_boots() {
     if let Some(why) = skip_reason() {
         skip(why);
         return;
@@ -333,45 +475,32 @@ fn live_session_activates_forge_and_refuses_held_disks() {
     let target = target_dir();
     let iso = live_iso();
     eprintln!("live ISO ready after {:.1?}", started.elapsed());
+    let log_dir = target.join("live-install");
     let work = tempfile::Builder::new()
-        .prefix("live-session-work")
+        .prefix("live-install-work")
         .tempdir_in(&target)
         .expect("work directory");
-    let vars = work.path().join("OVMF_VARS_MOK.fd");
     forge_tests::qemu::secure_boot_vars_with_mok(
         &media::LiveMedia::paths().keys.join("db.der"),
-        &vars,
+        &work.path().join("OVMF_VARS.fd"),
     )
     .expect("enrolling the test key as MOK");
-    let spec = SessionSpec {
-        name: "live-session".into(),
-        iso,
-        vars,
-        disk_gib: 8,
-        boot_timeout: BOOT_TIMEOUT,
-        log_dir: target.join("live-session"),
-    };
-    let mut vm = SessionVm::start(&spec).unwrap_or_else(|e| panic!("{e:#}"));
-    eprintln!(
-        "live session after {:.1?}: {} (log {})",
-        vm.boot_time(),
-        vm.marker(),
-        vm.log_file().display()
-    );
+    new_disk(&work.path().join("disk.img"), 8).expect("the disk");
     let mut problems = Vec::new();
+
+    // --- run A ---------------------------------------------------------
+    let mut vm = SessionVm::start(&spec("run-a-live", &iso, work.path(), &log_dir))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    eprintln!(
+        "run A: live session after {:.1?}: {}",
+        vm.boot_time(),
+        vm.marker()
+    );
     session_is_real(&mut vm, &mut problems);
     daemon_is_activated(&mut vm, &mut problems);
     refusals_under_device_mapper(&mut vm, &mut problems);
-    eprintln!(
-        "live session checks done after {:.1?} in all",
-        started.elapsed()
-    );
-    let log = vm.log_file().to_path_buf();
-    drop(vm);
-    assert!(
-        problems.is_empty(),
-        "{}\n(serial log {})",
-        problems.join("\n\n"),
-        log.display()
-    );
+    eprintln!("run A checks done after {:.1?}", started.elapsed());
+    vm.power_off();
+    assert_no_problems(&problems, &log_dir);
+    eprintln!("live install test done after {:.1?}", started.elapsed());
 }
