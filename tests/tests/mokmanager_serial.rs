@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use forge_tests::cmd::run_ok;
 use forge_tests::qemu::live::{self, Firmware, SESSION_MARKER};
 use forge_tests::qemu::serial::{SerialSpec, SerialVm};
-use forge_tests::qemu::{media, mokmanager, secure_boot_vars_with_mok, MOK_OWNER_GUID};
+use forge_tests::qemu::{media, mokmanager, secure_boot_vars_with_mok};
 use forge_tests::qemu::{OVMF_VARS_SECURE, VIRT_FW_VARS};
 use forge_tests::skip::skip;
 use forge_tests::test_payload::target_dir;
@@ -44,60 +44,6 @@ fn skip_reason() -> Option<String> {
             vars: OVMF_VARS_SECURE.into(),
         })
     })
-}
-
-/// A GUID's bytes as EFI stores them (the first three fields little-endian).
-fn guid_bytes(g: &str) -> Vec<u8> {
-    let hex: String = g.chars().filter(|c| *c != '-').collect();
-    let b: Vec<u8> = (0..16)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    let mut out = Vec::with_capacity(16);
-    out.extend(b[0..4].iter().rev());
-    out.extend(b[4..6].iter().rev());
-    out.extend(b[6..8].iter().rev());
-    out.extend(&b[8..16]);
-    out
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// `vars` gets `der` queued for enrollment as mokutil would queue it:
-/// `MokNew` (one X.509 signature list owned by shim) and `MokAuth`.
-fn queue_mok(vars: &Path, der: &Path, password: &str, scratch: &Path) {
-    let cert = std::fs::read(der).expect("read the certificate");
-    let sig_size = 16 + cert.len() as u32;
-    let mut list = guid_bytes("a5c059a1-94e4-4aa7-87b5-ab155c2bf072"); // EFI_CERT_X509
-    for v in [28 + sig_size, 0, sig_size] {
-        list.extend(v.to_le_bytes());
-    }
-    list.extend(guid_bytes(MOK_OWNER_GUID));
-    list.extend(&cert);
-    let mut hashed = list.clone();
-    hashed.extend(password.encode_utf16().flat_map(u16::to_le_bytes));
-    let input = scratch.join("mokauth.in");
-    std::fs::write(&input, &hashed).unwrap();
-    let sum = run_ok(Command::new("sha256sum").arg(&input));
-    let auth = sum.split_whitespace().next().expect("sha256sum output");
-    let var = |name: &str, data: &str| {
-        format!(r#"{{"name":"{name}","guid":"{MOK_OWNER_GUID}","attr":7,"data":"{data}"}}"#)
-    };
-    let json = format!(
-        r#"{{"version":2,"variables":[{},{}]}}"#,
-        var("MokNew", &hex(&list)),
-        var("MokAuth", auth)
-    );
-    let json_file = scratch.join("mok.json");
-    std::fs::write(&json_file, json).unwrap();
-    run_ok(
-        Command::new(VIRT_FW_VARS)
-            .arg("--inplace")
-            .arg(vars)
-            .arg("--set-json")
-            .arg(&json_file),
-    );
 }
 
 /// The variable store's listing (names and sizes).
@@ -115,12 +61,7 @@ fn a_queued_key_is_enrolled_and_then_trusted() {
     let scratch = tempfile::tempdir().unwrap();
     let vars = scratch.path().join("vars.fd");
     secure_boot_vars_with_mok(&media.keys.join("db.der"), &vars).unwrap();
-    queue_mok(
-        &vars,
-        &media.keys.join("foreign.der"),
-        PASSWORD,
-        scratch.path(),
-    );
+    mokmanager::queue_enrollment(&vars, &media.keys.join("foreign.der"), PASSWORD).unwrap();
     assert!(listing(&vars).contains("MokNew"));
 
     let log_dir = target_dir().join("mokmanager-serial");

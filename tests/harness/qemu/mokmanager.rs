@@ -12,12 +12,18 @@
 //! screen's text before its keys, then a short pause (the menus draw
 //! slowly under TCG and read keys only once drawn); a step's error names it
 //! and carries the console's tail.
+//!
+//! [`queue_enrollment`] queues a key from the host, as `mokutil --import`
+//! would from a running system (for tests of the driving itself).
 
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
 use super::serial::{SerialVm, KEY_DOWN, KEY_ENTER};
+use super::{MOK_OWNER_GUID, VIRT_FW_VARS};
 
 /// shim's prompt before it starts MokManager.
 pub const PROMPT: &str = "Press any key to perform MOK management";
@@ -141,4 +147,101 @@ pub fn enroll(vm: &mut SerialVm, password: &str) -> Result<Enrollment> {
         took: start.elapsed(),
         screens: d.screens,
     })
+}
+
+/// A GUID's bytes as EFI stores them (the first three fields little-endian).
+fn guid_bytes(g: &str) -> Vec<u8> {
+    let hex: Vec<u8> = g.bytes().filter(|c| *c != b'-').collect();
+    let b: Vec<u8> = hex
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap_or("00"), 16).unwrap_or(0))
+        .collect();
+    let mut out = Vec::with_capacity(16);
+    out.extend(b[0..4].iter().rev());
+    out.extend(b[4..6].iter().rev());
+    out.extend(b[6..8].iter().rev());
+    out.extend(&b[8..16]);
+    out
+}
+
+/// shim's `MokNew` for one X.509 certificate (DER): an EFI signature list
+/// of type EFI_CERT_X509, owned by shim's GUID.
+pub fn mok_new(cert: &[u8]) -> Vec<u8> {
+    let sig_size = 16 + cert.len() as u32;
+    let mut list = guid_bytes("a5c059a1-94e4-4aa7-87b5-ab155c2bf072");
+    for v in [28 + sig_size, 0, sig_size] {
+        list.extend(v.to_le_bytes());
+    }
+    list.extend(guid_bytes(MOK_OWNER_GUID));
+    list.extend(cert);
+    list
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Queues `der` (an X.509 certificate) for enrollment in the variable
+/// store `vars` (edited in place with virt-fw-vars): `MokNew`, and
+/// `MokAuth` = SHA-256 of `MokNew` and the password in UCS-2, the form
+/// MokManager checks besides mokutil's crypt hash. The next boot through
+/// shim starts MokManager, which asks for `password`.
+pub fn queue_enrollment(vars: &Path, der: &Path, password: &str) -> Result<()> {
+    let cert = std::fs::read(der).with_context(|| format!("reading {}", der.display()))?;
+    let list = mok_new(&cert);
+    let scratch = tempfile::tempdir().context("creating a scratch directory")?;
+    let mut hashed = list.clone();
+    hashed.extend(password.encode_utf16().flat_map(u16::to_le_bytes));
+    let input = scratch.path().join("mokauth.in");
+    std::fs::write(&input, &hashed).context("writing MokAuth's input")?;
+    let sum = Command::new("sha256sum")
+        .arg(&input)
+        .output()
+        .context("running sha256sum")?;
+    let sum = String::from_utf8_lossy(&sum.stdout);
+    let auth = sum
+        .split_whitespace()
+        .next()
+        .context("sha256sum printed nothing")?;
+    let var = |name: &str, data: &str| {
+        format!(r#"{{"name":"{name}","guid":"{MOK_OWNER_GUID}","attr":7,"data":"{data}"}}"#)
+    };
+    let json = format!(
+        r#"{{"version":2,"variables":[{},{}]}}"#,
+        var("MokNew", &hex(&list)),
+        var("MokAuth", auth)
+    );
+    let json_file = scratch.path().join("mok.json");
+    std::fs::write(&json_file, json).context("writing the variables' JSON")?;
+    let out = Command::new(VIRT_FW_VARS)
+        .arg("--inplace")
+        .arg(vars)
+        .arg("--set-json")
+        .arg(&json_file)
+        .output()
+        .with_context(|| format!("running {VIRT_FW_VARS}"))?;
+    if !out.status.success() {
+        bail!(
+            "virt-fw-vars --set-json on {}: {}",
+            vars.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mok_new_is_one_x509_signature_list_owned_by_shim() {
+        let l = mok_new(&[0xab; 10]);
+        assert_eq!(l.len(), 28 + 16 + 10);
+        // EFI_CERT_X509_GUID a5c059a1-94e4-4aa7-87b5-ab155c2bf072, stored mixed-endian.
+        assert_eq!(&l[..8], &[0xa1, 0x59, 0xc0, 0xa5, 0xe4, 0x94, 0xa7, 0x4a]);
+        assert_eq!(&l[16..28], &[54, 0, 0, 0, 0, 0, 0, 0, 26, 0, 0, 0]);
+        assert_eq!(&l[28..32], &[0x50, 0xab, 0x5d, 0x60]);
+        assert_eq!(&l[44..], &[0xab; 10]);
+    }
 }
