@@ -9,7 +9,9 @@
 //! the screen with `capture-pane`, and wait for text with a timeout whose
 //! failure message shows the last screen. [`Tmux::stty`] is `stty -a` of the
 //! pane's terminal. The server, and every process left in the pane's
-//! session, is killed on drop, also when a test panics.
+//! session, is killed on drop, also when a test panics. [`Pane`] is what a
+//! walk needs of a terminal (keys, text, screen, cursor, waiting), so the
+//! same walk also drives a tmux inside a VM (`qemu::vm_tmux`).
 //!
 //! Longer than the house's ~400 lines: one concern (a terminal a test
 //! drives), a thin documented wrapper per tmux operation; the unit tests
@@ -75,6 +77,160 @@ pub struct Modes {
     pub cursor_visible: bool,
     pub mouse: bool,
     pub keypad: bool,
+}
+
+/// A terminal a test drives: the operations the text-frontend walks need
+/// (tests/tests/tui_common), so that one walk drives a [`Tmux`] on this
+/// machine or one inside a VM (`qemu::vm_tmux::VmTmux`, over the serial
+/// console). The waiting helpers are default methods over
+/// [`Pane::screen_and_cursor`]; a pane whose every call is a slow round trip
+/// overrides [`Pane::poll_interval`] and answers screen and cursor at once.
+pub trait Pane {
+    /// Named keys (`Enter`, `Tab`, `C-n`, `Space`, ...), as tmux's
+    /// `send-keys` understands them.
+    fn send_keys(&self, keys: &[&str]) -> Result<()>;
+    /// `text` as literal keys in one burst; a `\n` is sent as Enter.
+    fn type_text(&self, text: &str) -> Result<()>;
+    /// The visible screen as text.
+    fn capture(&self) -> Result<String>;
+    /// Cursor column and row (0-based).
+    fn cursor(&self) -> Result<(u16, u16)>;
+    /// `None` while the program runs; `Some("status N")` or
+    /// `Some("signal N")` after it ended.
+    fn exit_status(&self) -> Result<Option<String>>;
+
+    /// The screen and the cursor, in one round trip where the pane can.
+    fn screen_and_cursor(&self) -> Result<(String, (u16, u16))> {
+        Ok((self.capture()?, self.cursor()?))
+    }
+
+    /// The text of the line the cursor is on.
+    fn cursor_line(&self) -> Result<String> {
+        let (screen, (_, y)) = self.screen_and_cursor()?;
+        Ok(screen
+            .lines()
+            .nth(y as usize)
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// `text` one character at a time with `delay` between them.
+    fn type_slowly(&self, text: &str, delay: Duration) -> Result<()> {
+        let mut buf = [0u8; 4];
+        for c in text.chars() {
+            if c == '\n' {
+                self.send_keys(&["Enter"])?;
+            } else {
+                self.type_text(c.encode_utf8(&mut buf))?;
+            }
+            std::thread::sleep(delay);
+        }
+        Ok(())
+    }
+
+    /// How long the waiting helpers sleep between two captures.
+    fn poll_interval(&self) -> Duration {
+        Duration::from_millis(50)
+    }
+
+    /// Writes the screen to `dir/NAME.txt` (creating `dir`); returns the path.
+    fn save_capture(&self, dir: &Path, name: &str) -> Result<PathBuf> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join(format!("{name}.txt"));
+        std::fs::write(&path, self.capture()?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Waits until the screen contains `needle`; returns the screen. On
+    /// timeout the error shows the last screen.
+    fn wait_for(&self, needle: &str, timeout: Duration) -> Result<String> {
+        self.wait_until(&format!("{needle:?} on the screen"), timeout, &|s| {
+            s.contains(needle)
+        })
+    }
+
+    /// Waits until the screen contains any of `needles`; returns the
+    /// needle's index and the screen.
+    fn wait_for_any(&self, needles: &[&str], timeout: Duration) -> Result<(usize, String)> {
+        let screen = self.wait_until(
+            &format!("any of {needles:?} on the screen"),
+            timeout,
+            &|s| needles.iter().any(|n| s.contains(n)),
+        )?;
+        let i = needles
+            .iter()
+            .position(|n| screen.contains(n))
+            .unwrap_or_default();
+        Ok((i, screen))
+    }
+
+    /// Waits until `ready(screen)` holds (polling every
+    /// [`Pane::poll_interval`]); returns the screen. On timeout the error
+    /// names `what`, the time waited, whether the program exited, and shows
+    /// the last screen.
+    fn wait_until(
+        &self,
+        what: &str,
+        timeout: Duration,
+        ready: &dyn Fn(&str) -> bool,
+    ) -> Result<String> {
+        let start = Instant::now();
+        let mut last = String::new();
+        let mut last_err = None;
+        loop {
+            match self.capture() {
+                Ok(screen) => {
+                    if ready(&screen) {
+                        return Ok(screen);
+                    }
+                    last = screen;
+                }
+                Err(e) => last_err = Some(e),
+            }
+            if start.elapsed() >= timeout {
+                break;
+            }
+            std::thread::sleep(self.poll_interval());
+        }
+        let dead = match self.exit_status() {
+            Ok(Some(s)) => format!(" (the program exited: {s})"),
+            _ => String::new(),
+        };
+        let err = match (&last_err, last.is_empty()) {
+            (Some(e), true) => format!(" (capturing failed: {e:#})"),
+            _ => String::new(),
+        };
+        bail!(
+            "waited {:.1?} for {what}{dead}{err}; the last screen was:\n{}",
+            start.elapsed(),
+            framed(&last)
+        )
+    }
+}
+
+impl Pane for Tmux {
+    fn send_keys(&self, keys: &[&str]) -> Result<()> {
+        Tmux::send_keys(self, keys)
+    }
+    fn type_text(&self, text: &str) -> Result<()> {
+        Tmux::type_text(self, text)
+    }
+    fn capture(&self) -> Result<String> {
+        Tmux::capture(self)
+    }
+    fn cursor(&self) -> Result<(u16, u16)> {
+        Tmux::cursor(self)
+    }
+    fn exit_status(&self) -> Result<Option<String>> {
+        Tmux::exit_status(self)
+    }
+    fn type_slowly(&self, text: &str, delay: Duration) -> Result<()> {
+        Tmux::type_slowly(self, text, delay)
+    }
+    fn save_capture(&self, dir: &Path, name: &str) -> Result<PathBuf> {
+        Tmux::save_capture(self, dir, name)
+    }
 }
 
 /// `PATH` inside the pane.
@@ -234,7 +390,7 @@ impl Tmux {
                 self.send_keys(&["Enter"])?;
             }
             if !line.is_empty() {
-                self.tmux(&["send-keys", "-t", &self.pane, "-l", line])?;
+                self.tmux(&["send-keys", "-t", &self.pane, "-l", "--", &literal(line)])?;
             }
         }
         Ok(())
@@ -248,7 +404,8 @@ impl Tmux {
             if c == '\n' {
                 self.send_keys(&["Enter"])?;
             } else {
-                self.tmux(&["send-keys", "-t", &self.pane, "-l", c.encode_utf8(&mut buf)])?;
+                let key = literal(c.encode_utf8(&mut buf));
+                self.tmux(&["send-keys", "-t", &self.pane, "-l", "--", &key])?;
             }
             std::thread::sleep(delay);
         }
@@ -282,59 +439,27 @@ impl Tmux {
     }
 
     /// Waits until the screen contains `needle`; returns the screen. On
-    /// timeout the error shows the last screen.
+    /// timeout the error shows the last screen ([`Pane::wait_for`]).
     pub fn wait_for(&self, needle: &str, timeout: Duration) -> Result<String> {
-        self.wait_until(&format!("{needle:?} on the screen"), timeout, |s| {
-            s.contains(needle)
-        })
+        Pane::wait_for(self, needle, timeout)
     }
 
     /// Waits until the screen contains any of `needles`; returns the
-    /// needle's index and the screen.
+    /// needle's index and the screen ([`Pane::wait_for_any`]).
     pub fn wait_for_any(&self, needles: &[&str], timeout: Duration) -> Result<(usize, String)> {
-        let screen =
-            self.wait_until(&format!("any of {needles:?} on the screen"), timeout, |s| {
-                needles.iter().any(|n| s.contains(n))
-            })?;
-        let i = needles
-            .iter()
-            .position(|n| screen.contains(n))
-            .unwrap_or_default();
-        Ok((i, screen))
+        Pane::wait_for_any(self, needles, timeout)
     }
 
     /// Waits until `ready(screen)` holds (polling every 50 ms); returns the
     /// screen. On timeout the error names `what`, the time waited, whether
-    /// the program exited, and shows the last screen.
+    /// the program exited, and shows the last screen ([`Pane::wait_until`]).
     pub fn wait_until(
         &self,
         what: &str,
         timeout: Duration,
         ready: impl Fn(&str) -> bool,
     ) -> Result<String> {
-        let start = Instant::now();
-        let mut last = String::new();
-        loop {
-            if let Ok(screen) = self.capture() {
-                if ready(&screen) {
-                    return Ok(screen);
-                }
-                last = screen;
-            }
-            if start.elapsed() >= timeout {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let dead = match self.exit_status() {
-            Ok(Some(s)) => format!(" (the program exited: {s})"),
-            _ => String::new(),
-        };
-        bail!(
-            "waited {:.1?} for {what}{dead}; the last screen was:\n{}",
-            start.elapsed(),
-            framed(&last)
-        )
+        Pane::wait_until(self, what, timeout, &ready)
     }
 
     /// `None` while the program runs; `Some("status N")` or
@@ -473,6 +598,15 @@ impl Tmux {
     }
 }
 
+/// A literal argument for tmux (`send-keys -l -- TEXT`): an argument that
+/// ends in `;` ends a tmux command, while a `\;` at its end stands for `;`.
+pub fn literal(s: &str) -> String {
+    match s.strip_suffix(';') {
+        Some(head) => format!("{head}\\;"),
+        None => s.to_string(),
+    }
+}
+
 /// The screen between two rulers, for failure messages.
 pub fn framed(screen: &str) -> String {
     let width = screen
@@ -494,7 +628,12 @@ pub fn framed(screen: &str) -> String {
 /// The wait status of `pid` if it is a zombie (exited, not yet reaped),
 /// from field 52 (`exit_code`) of `/proc/PID/stat`.
 fn zombie_status(pid: i32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    zombie_status_in(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// [`zombie_status`] from the text of a `/proc/PID/stat` (also one read
+/// elsewhere, e.g. inside a VM).
+pub fn zombie_status_in(stat: &str) -> Option<String> {
     let (_, rest) = stat.rsplit_once(')')?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // rest starts at field 3 (state); exit_code is field 52.
@@ -766,6 +905,29 @@ mod tests {
         assert_eq!(seen.as_deref(), Some("status 3"));
         child.wait()?;
         assert_eq!(zombie_status(std::process::id() as i32), None);
+        Ok(())
+    }
+
+    #[test]
+    fn literal_text_with_semicolons_and_dashes_arrives() -> Result<()> {
+        if !tmux_or_skip() {
+            return Ok(());
+        }
+        let t = Tmux::start(
+            &[
+                "sh",
+                "-c",
+                "stty -echo; echo ready; while IFS= read -r l; do printf '<%s>\\n' \"$l\"; done",
+            ],
+            &TmuxOptions::default(),
+        )?;
+        t.wait_for("ready", T)?;
+        t.type_text("a;\n-l x\nb\\;\n")?;
+        t.type_slowly(";\n", Duration::from_millis(20))?;
+        let s = t.wait_until("four lines read", T, |s| s.contains("<;>"))?;
+        for want in ["<a;>", "<-l x>", "<b\\;>", "<;>"] {
+            assert!(s.contains(want), "{want} in:\n{s}");
+        }
         Ok(())
     }
 
