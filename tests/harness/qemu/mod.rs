@@ -15,6 +15,7 @@ pub mod media;
 pub mod mokmanager;
 pub mod serial;
 pub mod session;
+pub mod vm_tmux;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
