@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use forge_tests::daemon::built_binary;
 use forge_tests::env::ForgeEnv;
-use forge_tests::tmux::{Tmux, TmuxOptions};
+use forge_tests::tmux::{Pane, Tmux, TmuxOptions};
 use forge_tests::users::TestUser;
 
 /// The binary under test.
@@ -95,14 +95,37 @@ pub struct Region {
     pub timezone: &'static str,
 }
 
-/// One forge-tui in one tmux session, as `user` against `env`'s bus.
-pub struct Walk<'a> {
-    pub t: Tmux,
-    pub env: &'a ForgeEnv,
-    scenario: String,
-    shots: usize,
-    _home: tempfile::TempDir,
+/// Whether `line` names the device `dev` (`/dev/vda`) as a whole word: the
+/// disk line shows it followed by `,`, a blank or nothing, never by more of
+/// a name (`/dev/vdab`, `/dev/vda1`).
+pub fn names_device(line: &str, dev: &str) -> bool {
+    line.match_indices(dev).any(|(i, _)| {
+        line[i + dev.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric())
+    })
 }
+
+/// One forge-tui in one terminal: a [`Tmux`] on this machine, as `user`
+/// against a [`ForgeEnv`]'s bus ([`Walk::start`]), or any [`Pane`], e.g. a
+/// tmux inside a VM ([`Walk::with_pane`]).
+pub struct Walk<'a, P: Pane = Tmux> {
+    pub t: P,
+    /// How long a screen may take to appear ([`SCREEN`] by default; more
+    /// in an emulated VM).
+    pub screen: Duration,
+    /// The daemon's log, added to a failed wait's error.
+    log: Option<DaemonLog<'a, P>>,
+    scenario: String,
+    shots_dir: PathBuf,
+    shots: usize,
+    _home: Option<tempfile::TempDir>,
+}
+
+/// Reads the daemon's log (the host's [`ForgeEnv`], or e.g. the VM's
+/// journal through the pane's shell).
+pub type DaemonLog<'a, P> = Box<dyn Fn(&P) -> String + 'a>;
 
 /// The environment forge-tui runs with.
 pub fn tui_env(env: &ForgeEnv, home: &Path) -> Vec<(String, String)> {
@@ -122,7 +145,7 @@ pub fn tui_env(env: &ForgeEnv, home: &Path) -> Vec<(String, String)> {
     v
 }
 
-impl<'a> Walk<'a> {
+impl<'a> Walk<'a, Tmux> {
     /// Starts `forge-tui ARGS` as `user` in a `size` terminal. With
     /// `shell`, starts `sh` instead (the caller types the command).
     pub fn start(
@@ -131,7 +154,7 @@ impl<'a> Walk<'a> {
         scenario: &str,
         args: &[&str],
         size: (u16, u16),
-    ) -> Result<Walk<'a>> {
+    ) -> Result<Walk<'a, Tmux>> {
         let bin = built_binary(TUI)?;
         let mut argv = vec![bin.display().to_string()];
         argv.extend(args.iter().map(|s| s.to_string()));
@@ -145,7 +168,7 @@ impl<'a> Walk<'a> {
         argv: &[String],
         size: (u16, u16),
         extra_env: &[(&str, &str)],
-    ) -> Result<Walk<'a>> {
+    ) -> Result<Walk<'a, Tmux>> {
         let home = shared_dir("forge-tui-home-")?;
         let mut vars = tui_env(env, home.path());
         vars.extend(
@@ -161,28 +184,61 @@ impl<'a> Walk<'a> {
             ..TmuxOptions::default()
         };
         let t = Tmux::start(argv, &opts)?;
-        Ok(Walk {
+        let mut w = Walk::with_pane(
             t,
-            env,
+            scenario,
+            screens_dir(),
+            Some(Box::new(|_: &Tmux| env.daemon.log())),
+        );
+        w._home = Some(home);
+        Ok(w)
+    }
+}
+
+impl<'a, P: Pane> Walk<'a, P> {
+    /// A walk over `t`, whose program is already started; screens are saved
+    /// under `shots_dir` as `<scenario>-<NN>-<name>.txt`; `log`, if any,
+    /// reads the daemon's log for failure messages.
+    pub fn with_pane(
+        t: P,
+        scenario: &str,
+        shots_dir: PathBuf,
+        log: Option<DaemonLog<'a, P>>,
+    ) -> Walk<'a, P> {
+        Walk {
+            t,
+            screen: SCREEN,
+            log,
             scenario: scenario.to_string(),
+            shots_dir,
             shots: 0,
-            _home: home,
-        })
+            _home: None,
+        }
     }
 
-    /// Saves the screen as `<target>/tui-screens/<scenario>-<NN>-<name>.txt`.
+    /// Saves the screen as `<shots dir>/<scenario>-<NN>-<name>.txt` (the
+    /// shots dir of [`Walk::start`] is `<target>/tui-screens/`).
     pub fn shot(&mut self, name: &str) -> Result<PathBuf> {
         self.shots += 1;
         let file = format!("{}-{:02}-{name}", self.scenario, self.shots);
-        self.t.save_capture(&screens_dir(), &file)
+        self.t.save_capture(&self.shots_dir, &file)
     }
 
     /// Adds the daemon's log tail to an error.
     fn with_daemon<T>(&self, r: Result<T>) -> Result<T> {
         r.map_err(|e| {
-            let log = self.env.daemon.log();
-            let tail = &log[log.len().saturating_sub(3000)..];
-            e.context(format!("---- forge-daemon log (tail) ----\n{tail}"))
+            let Some(read) = &self.log else {
+                return e;
+            };
+            let log = read(&self.t);
+            let mut from = log.len().saturating_sub(3000);
+            while !log.is_char_boundary(from) {
+                from += 1;
+            }
+            e.context(format!(
+                "---- forge-daemon log (tail) ----\n{}",
+                &log[from..]
+            ))
         })
     }
 
@@ -193,39 +249,36 @@ impl<'a> Walk<'a> {
 
     /// Waits until the title line (line 2) is `title`.
     pub fn title(&self, title: &str) -> Result<String> {
-        self.with_daemon(
-            self.t
-                .wait_until(&format!("the screen titled {title:?}"), SCREEN, |s| {
-                    s.lines()
-                        .take(3)
-                        .any(|l| l.trim() == title || l.contains(title))
-                }),
-        )
+        self.with_daemon(self.t.wait_until(
+            &format!("the screen titled {title:?}"),
+            self.screen,
+            &|s| {
+                s.lines()
+                    .take(3)
+                    .any(|l| l.trim() == title || l.contains(title))
+            },
+        ))
     }
 
     /// The text of the line the terminal cursor is on.
     pub fn cursor_line(&self) -> Result<String> {
-        let (_, y) = self.t.cursor()?;
-        Ok(self
-            .t
-            .capture()?
-            .lines()
-            .nth(y as usize)
-            .unwrap_or_default()
-            .to_string())
+        self.t.cursor_line()
     }
 
     /// Whether the focused item (the line forge-tui marks with `>` in
     /// column 0, where it also puts the terminal cursor) shows `label`.
     pub fn focused_on(&self, label: &str) -> Result<bool> {
-        let screen = self.t.capture()?;
+        let (screen, (_, y)) = self.t.screen_and_cursor()?;
         if screen
             .lines()
             .any(|l| l.trim_start().starts_with('>') && l.contains(label))
         {
             return Ok(true);
         }
-        Ok(self.cursor_line()?.contains(label))
+        Ok(screen
+            .lines()
+            .nth(y as usize)
+            .is_some_and(|l| l.contains(label)))
     }
 
     /// Presses Tab until the focused item shows `label` (at most 25 times,
@@ -286,6 +339,16 @@ impl<'a> Walk<'a> {
     /// Walks welcome → confirm with `c`, saving each screen; leaves the
     /// walk on the confirm screen with the boxes ticked as `c` says.
     pub fn walk_to_confirm(&mut self, c: &Choices) -> Result<()> {
+        self.walk_to_confirm_with(c, None)
+    }
+
+    /// [`Walk::walk_to_confirm`], also filling the Secure Boot password
+    /// fields (shown for EFI installs) with `secure_boot_password`.
+    pub fn walk_to_confirm_with(
+        &mut self,
+        c: &Choices,
+        secure_boot_password: Option<&str>,
+    ) -> Result<()> {
         self.title(WELCOME)?;
         self.shot("welcome")?;
         self.next(LANGUAGE)?;
@@ -301,6 +364,11 @@ impl<'a> Walk<'a> {
         self.fill("Full name", c.full_name)?;
         self.fill("Password", c.password)?;
         self.fill("Confirm password", c.password)?;
+        if let Some(pw) = secure_boot_password {
+            // Tab goes forward: the first field found is the first one.
+            self.fill("Secure Boot password", pw)?;
+            self.fill("Confirm Secure Boot password", pw)?;
+        }
         self.fill("Computer name", c.hostname)?;
         self.shot("users")?;
         self.next(SOFTWARE)?;
@@ -326,7 +394,7 @@ impl<'a> Walk<'a> {
             std::thread::sleep(Duration::from_millis(150));
             self.t.send_keys(&["Enter"])?;
             self.t
-                .wait_until(&format!("{heading} {want}"), SCREEN, |s| {
+                .wait_until(&format!("{heading} {want}"), self.screen, &|s| {
                     s.lines()
                         .any(|l| l.trim_start().starts_with(heading) && l.contains(want))
                 })?;
@@ -343,7 +411,7 @@ impl<'a> Walk<'a> {
             std::thread::sleep(Duration::from_millis(150));
             self.t.send_keys(&["Enter"])?;
             self.t
-                .wait_until("a keyboard variant chosen", SCREEN, |s| {
+                .wait_until("a keyboard variant chosen", self.screen, &|s| {
                     s.lines().any(|l| {
                         l.trim_start().starts_with("Keyboard variant:") && !l.contains("Default")
                     })
@@ -355,18 +423,35 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
-    /// On the disk screen: highlights and selects the image `disk`.
+    /// On the disk screen: highlights and selects `disk`, an image (shown
+    /// by its full path, matched by its file name, which may be all that
+    /// fits) or a device (`/dev/vda`, matched as a whole word: not
+    /// `/dev/vdab`).
     pub fn choose_disk(&self, disk: &Path) -> Result<()> {
-        let name = disk
-            .file_name()
-            .context("disk has no file name")?
-            .to_string_lossy()
-            .into_owned();
-        self.wait(&name, SCREEN)?;
+        let device = disk.starts_with("/dev");
+        let name = if device {
+            disk.display().to_string()
+        } else {
+            disk.file_name()
+                .context("disk has no file name")?
+                .to_string_lossy()
+                .into_owned()
+        };
+        let line_has = |l: &str| {
+            if device {
+                names_device(l, &name)
+            } else {
+                l.contains(&name)
+            }
+        };
+        self.t
+            .wait_until(&format!("{name:?} listed"), self.screen, &|s| {
+                s.lines().any(line_has)
+            })?;
         self.highlight(&name, 20)?;
         self.t.send_keys(&["Enter"])?;
-        self.t.wait_until("the disk selected", SCREEN, |s| {
-            s.lines().any(|l| l.contains(&name) && l.contains("(*)"))
+        self.t.wait_until("the disk selected", self.screen, &|s| {
+            s.lines().any(|l| line_has(l) && l.contains("(*)"))
         })?;
         Ok(())
     }
@@ -402,7 +487,7 @@ impl<'a> Walk<'a> {
             self.t.send_keys(&["Space"])?;
             let want = on;
             self.t
-                .wait_until(&format!("{label} ticked = {on}"), SCREEN, |s| {
+                .wait_until(&format!("{label} ticked = {on}"), self.screen, &|s| {
                     s.lines().any(|l| l.contains(label) && ticked(l) == want)
                 })?;
         }
