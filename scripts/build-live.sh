@@ -73,7 +73,7 @@ packages=(
     # the daemon's system lists (/usr/share/i18n/SUPPORTED; xkb-data, tzdata come with the above)
     locales
     # root for the live user, as live media of other distributions give it
-    # (tests/tests/live_session.rs: device-mapper and md refusals as root)
+    # (tests/tests/live_install.rs: device-mapper and md refusals as root)
     sudo dmsetup mdadm
     # what the daemon runs on the live system (the target's own tools are in
     # the payload): the MOK key pair and GRUB's signature, the ESP, enrollment

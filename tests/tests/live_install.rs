@@ -52,6 +52,15 @@
 //! Longer than ~400 lines: one test, its three runs and their checks in
 //! order; each scenario's driving is in its own module.
 
+#[path = "live_install/authz.rs"]
+mod authz;
+#[path = "live_install/gui.rs"]
+mod gui;
+#[path = "live_install/mok.rs"]
+mod mok;
+#[path = "live_install/tui.rs"]
+mod tui;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -226,7 +235,7 @@ fn refusals_under_device_mapper(vm: &mut SessionVm, problems: &mut Vec<String>) 
         holder: "dm-",
         remove: "sudo -n dmsetup remove forge-t",
     };
-    live_rule_probe(vm);
+    live_rule_authorizes(vm, problems);
     held_disk_is_refused(vm, &dm, &install, problems);
     if !kernel.lines().any(|l| l.ends_with("/mdadm")) {
         problems.push(format!(
@@ -253,28 +262,24 @@ fn refusals_under_device_mapper(vm: &mut SessionVm, problems: &mut Vec<String>) 
     held_disk_is_refused(vm, &md, &install, problems);
 }
 
-/// Whether polkit's live rule lets the live user's serial session install
-/// (reported, not asserted: polkit calls a session "local" only when it
-/// has a seat, and a serial console's has none, so `subject.local` in
-/// 49-forge-live.rules is false on ttyS0 and the rule does not apply there).
-/// The refusal checks therefore run forgectl as root (polkit allows uid 0).
-fn live_rule_probe(vm: &mut SessionVm) {
+/// Scenario 1/2's polkit half: the live rule lets the live user's active
+/// session (on ttyS0: no seat, so not "local" for polkit) install without
+/// a password: a dry run of the live user's own `forgectl` is authorized.
+fn live_rule_authorizes(vm: &mut SessionVm, problems: &mut Vec<String>) {
     let (st, out) = vm
         .run(
             "forgectl install --dry-run --disk /dev/vda --root-password-file /tmp/root.pw \
              --user-password-file /tmp/user.pw --secure-boot-password-file /tmp/sb.pw \
-             /tmp/plan.yaml 2>&1 </dev/null | tail -n 3",
+             /tmp/plan.yaml 2>&1 </dev/null | tail -n 5",
             ACTIVATION,
         )
         .unwrap_or_else(|e| panic!("{e:#}"));
-    if out.contains("not allowed") {
-        eprintln!(
-            "NOTE: the live rule does not authorize the live user's ttyS0 session (no seat, so \
-             not \"local\" for polkit); forgectl as the live user: {out}"
-        );
-    } else {
-        eprintln!("the live user's install on ttyS0 (dry run) got past polkit (exit {st}): {out}");
-    }
+    check(
+        problems,
+        !out.contains("NotAuthorized") && !out.contains("not allowed"),
+        "(1) polkit's live rule authorizes the live user's session (a dry run as the live user)",
+        &format!("exit {st}:\n{out}"),
+    );
 }
 
 /// A kernel driver that holds `/dev/vda` through a device of its own.
@@ -343,6 +348,35 @@ fn held_disk_is_refused(
         &format!("(c) once {} let go, /dev/vda is installable again", h.name),
         &disks,
     );
+}
+
+/// What forge-tui's walk (run B) installs: the installed system's marker
+/// must show these (run C).
+const HOSTNAME: &str = "forge-e2e";
+const FULL_NAME: &str = "Alice Liddell";
+/// The user name forge-tui suggests for FULL_NAME.
+const USER_NAME: &str = "alice";
+const USER_PW: &str = "Correct-horse-7";
+/// The Secure Boot password chosen in forge-tui, typed into MokManager.
+const SB_PW: &str = "Mok-enroll-42";
+/// The live user's password for the test: the one administrator bob's
+/// text agent asks for.
+const ADMIN_PW: &str = "Live-admin-9";
+/// From "install" to the done screen (TCG: ~75 s measured).
+const INSTALL_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// bob's plan (run A): the install that is cut in `packages`.
+const BOB_PLAN: &str = "version: 1\nhostname: bob-cut\nlocale: en_US.UTF-8\n\
+keyboard: { layout: us, variant: \"\" }\ntimezone: UTC\nboot: efi\nfilesystem: ext4\n\
+user: { name: bob, full_name: Bob, admin: false }\npackage_groups: [core, base]\nservices: []\n";
+
+/// The last `max` bytes of `s` (on a character boundary).
+fn tail(s: &str, max: usize) -> &str {
+    let mut i = s.len().saturating_sub(max);
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    &s[i..]
 }
 
 /// The staging directory of the live daemon (`staging_dir` of
@@ -488,7 +522,7 @@ fn live_session_installs_enrolls_and_boots() {
     new_disk(&work.path().join("disk.img"), 8).expect("the disk");
     let mut problems = Vec::new();
 
-    // --- run A ---------------------------------------------------------
+    // --- run A: the live session, the GUI, authorization, power cut -------
     let mut vm = SessionVm::start(&spec("run-a-live", &iso, work.path(), &log_dir))
         .unwrap_or_else(|e| panic!("{e:#}"));
     eprintln!(
@@ -498,9 +532,73 @@ fn live_session_installs_enrolls_and_boots() {
     );
     session_is_real(&mut vm, &mut problems);
     daemon_is_activated(&mut vm, &mut problems);
+    match gui::gui_dry_run(&mut vm, &log_dir) {
+        Ok(g) => eprintln!("(5) forge-gui from its desktop entry: {}", g.summary()),
+        Err(e) => problems.push(format!(
+            "(5) forge-gui's dry run from its desktop entry: {e:#}"
+        )),
+    }
     refusals_under_device_mapper(&mut vm, &mut problems);
-    eprintln!("run A checks done after {:.1?}", started.elapsed());
+    eprintln!("run A: checks done after {:.1?}", started.elapsed());
+    match authz::non_admin_forgectl(&mut vm, ADMIN_PW, BOB_PLAN, INSTALL_TIMEOUT) {
+        Ok(r) => {
+            eprintln!(
+                "(3) bob's session:\n{}\n(3) a wrong admin password:\n{}\n(3) the right one:\n{}",
+                r.session,
+                tail(&r.refused, 1500),
+                tail(&r.started, 1500)
+            );
+            // (6) The power cut, a moment into the packages phase.
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        Err(e) => problems.push(format!("(3) a non-admin user's forgectl install: {e:#}")),
+    }
     vm.power_off();
+    eprintln!("run A: power cut after {:.1?}", started.elapsed());
+    assert_no_problems(&problems, &log_dir);
+
+    // --- run B: a clean restart, forge-tui installs ---------------------------
+    let mut vm = SessionVm::start(&spec("run-b-live", &iso, work.path(), &log_dir))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    eprintln!("run B: live session after {:.1?}", vm.boot_time());
+    daemon_starts_clean(&mut vm, &mut problems);
+    let tui = tui::TuiInstall {
+        disk: "/dev/vda",
+        full_name: FULL_NAME,
+        password: USER_PW,
+        hostname: HOSTNAME,
+        secure_boot_password: SB_PW,
+        log_dir: log_dir.clone(),
+        screen_timeout: ACTIVATION,
+        install_timeout: INSTALL_TIMEOUT,
+    };
+    match tui::install_with_tui(&mut vm, &tui) {
+        Ok(o) if o.ok => eprintln!("(2) forge-tui installed in {:.1?}", o.elapsed),
+        Ok(o) => problems.push(format!(
+            "(2) forge-tui's install failed:\n{}",
+            o.done_screen
+        )),
+        Err(e) => problems.push(format!("(2) forge-tui's install: {e:#}")),
+    }
+    enrollment_queued(&mut vm, &mut problems);
+    // A clean shutdown: the variable store and the disk are complete.
+    let _ = vm.run("sync", SHORT);
+    vm.power_off();
+    eprintln!("run B: done after {:.1?}", started.elapsed());
+    assert_no_problems(&problems, &log_dir);
+
+    // --- run C: MokManager, then the installed system ------------------------
+    match mok::enroll_and_boot(
+        &work.path().join("disk.img"),
+        &work.path().join("OVMF_VARS.fd"),
+        SB_PW,
+        &log_dir,
+    ) {
+        Ok(r) => {
+            forge_tests::qemu::assert_marker(&r, HOSTNAME, USER_NAME, "../usr/share/zoneinfo/UTC")
+        }
+        Err(e) => problems.push(format!("(4) enrollment and first boot: {e:#}")),
+    }
     assert_no_problems(&problems, &log_dir);
     eprintln!("live install test done after {:.1?}", started.elapsed());
 }
