@@ -238,8 +238,14 @@ impl<S: Shell> VmTmux<S> {
             ("1", st, _) if !st.is_empty() => Some(format!("status {st}")),
             _ => zombie,
         };
+        // Each row ends in a line break, as tmux prints it (the console's
+        // output lost the last one).
+        let mut screen = screen.to_string();
+        if !screen.is_empty() && !screen.ends_with('\n') {
+            screen.push('\n');
+        }
         Ok(Snapshot {
-            screen: screen.to_string(),
+            screen,
             cursor: (num(0)?, num(1)?),
             exited,
         })
