@@ -595,7 +595,7 @@ fn live_session_installs_enrolls_and_boots() {
         &log_dir,
     ) {
         Ok(r) => {
-            forge_tests::qemu::assert_marker(&r, HOSTNAME, USER_NAME, "../usr/share/zoneinfo/UTC")
+            forge_tests::qemu::assert_marker(&r, HOSTNAME, USER_NAME, "../usr/share/zoneinfo/Etc/UTC")
         }
         Err(e) => problems.push(format!("(4) enrollment and first boot: {e:#}")),
     }

@@ -14,9 +14,9 @@
 //! `printf '%s-%s %s\n' FORGE-END <n> $?`: the typed text never contains
 //! `FORGE-END-<n> `, so even an echo cannot be mistaken for the end.
 //!
-//! QEMU is killed when the [`SessionVm`] is dropped (also on a panic), and
-//! the whole serial log (then QEMU's stderr) is saved as
-//! `<log_dir>/<name>.log`.
+//! QEMU is killed when the [`SessionVm`] is dropped (also on a panic). The
+//! serial log is written to `<log_dir>/<name>.log` as it arrives (so it can
+//! be followed with `tail -f`), QEMU's stderr appended at the end.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -65,6 +65,8 @@ pub struct SessionVm {
     marker: String,
     boot_time: Duration,
     log_file: PathBuf,
+    /// The log as it grows (`tail -f` while the test runs).
+    log: Option<std::fs::File>,
 }
 
 /// Where command `id`'s end line is in `text`: `(start of the end line,
@@ -194,7 +196,9 @@ impl SessionVm {
             marker: String::new(),
             boot_time: Duration::ZERO,
             log_file: spec.log_dir.join(format!("{}.log", spec.name)),
+            log: None,
         };
+        vm.log = std::fs::File::create(&vm.log_file).ok();
         let deadline = start + spec.boot_timeout;
         let outcome = loop {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
@@ -203,7 +207,7 @@ impl SessionVm {
             match vm.rx.recv_timeout(left) {
                 Ok(chunk) => {
                     let from = vm.raw.len().saturating_sub(512);
-                    vm.raw.extend_from_slice(&chunk);
+                    vm.take(&chunk);
                     if let Some(o) = classify(&String::from_utf8_lossy(&vm.raw[from..])) {
                         break o;
                     }
@@ -288,11 +292,21 @@ impl SessionVm {
                 );
             };
             match self.rx.recv_timeout(left) {
-                Ok(chunk) => self.raw.extend_from_slice(&chunk),
+                Ok(chunk) => self.take(&chunk),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     bail!("QEMU exited while `{cmd}` ran; console since:\n{text}")
                 }
+            }
+        }
+    }
+
+    /// Console output: kept for reading, appended to the log file.
+    fn take(&mut self, chunk: &[u8]) {
+        self.raw.extend_from_slice(chunk);
+        if let Some(f) = self.log.as_mut() {
+            if f.write_all(chunk).is_err() {
+                self.log = None;
             }
         }
     }
@@ -327,7 +341,7 @@ impl SessionVm {
                 );
             };
             match self.rx.recv_timeout(left) {
-                Ok(chunk) => self.raw.extend_from_slice(&chunk),
+                Ok(chunk) => self.take(&chunk),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     bail!("QEMU exited while waiting for {needle:?}; console since:\n{text}")
@@ -361,20 +375,19 @@ impl Drop for SessionVm {
             let _ = r.join();
         }
         while let Ok(chunk) = self.rx.try_recv() {
-            self.raw.extend_from_slice(&chunk);
+            self.take(&chunk);
         }
         let err = self
             .err_reader
             .take()
             .and_then(|r| r.join().ok())
             .unwrap_or_default();
-        let mut log = self.raw.clone();
         if !err.is_empty() {
-            log.extend_from_slice(b"\n--- qemu stderr ---\n");
-            log.extend_from_slice(&err);
+            self.take(b"\n--- qemu stderr ---\n");
+            self.take(&err);
         }
-        if let Err(e) = std::fs::write(&self.log_file, log) {
-            eprintln!("saving {}: {e}", self.log_file.display());
+        if self.log.is_none() {
+            eprintln!("could not write {}", self.log_file.display());
         }
     }
 }

@@ -509,6 +509,8 @@ fn efi_installs_ask_the_secure_boot_password_with_confirmation() {
     type_slowly(&mut a, "Mok-Password-2");
     let (line, _) = cursor_line(&a);
     assert!(line.contains("Confirm Secure Boot password"), "{line}");
+    // The longest label still has a space before its box.
+    assert!(line.contains("Confirm Secure Boot password ["), "{line}");
     assert!(a
         .next_problems()
         .iter()

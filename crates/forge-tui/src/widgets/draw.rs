@@ -14,6 +14,9 @@ use super::{SearchList, TextField};
 use crate::bidi::visual;
 use crate::theme::Theme;
 
+/// Width of the label column of fields and choices: the longest label
+/// ("Confirm Secure Boot password", 28) and a space.
+const LABEL_COL: usize = 29;
 /// Display width of `s` in terminal cells.
 pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
@@ -119,10 +122,12 @@ impl Body {
     }
 
     /// `label: [value   ]`, the field box as wide as the body allows.
+    /// The label column is [`LABEL_COL`] wide, a label at most one less,
+    /// so a space always separates it from the box.
     pub fn field(&mut self, label: &str, f: &TextField, focused: bool, bad: bool) {
-        let label = fit(&visual(label), 28);
-        let pad = 28usize.saturating_sub(width(&label));
-        let boxw = self.width.saturating_sub(32).max(8);
+        let label = fit(&visual(label), LABEL_COL - 1);
+        let pad = LABEL_COL.saturating_sub(width(&label));
+        let boxw = self.width.saturating_sub(LABEL_COL + 4).max(8);
         let shown = f.shown();
         // Scroll the field's text so the cursor stays inside the box.
         let skip = f.cursor().saturating_sub(boxw - 1);
@@ -142,7 +147,7 @@ impl Body {
         };
         if focused {
             let before: String = shown.chars().skip(skip).take(f.cursor() - skip).collect();
-            self.cursor_next(2 + 28 + 1 + width(&before));
+            self.cursor_next(2 + LABEL_COL + 1 + width(&before));
         }
         self.lines.push(Line::from(vec![
             Span::raw(format!("{mark} ")),
@@ -175,8 +180,8 @@ impl Body {
 
     /// `label: < value >` (Space cycles).
     pub fn choice(&mut self, label: &str, value: &str, focused: bool) {
-        let label = fit(&visual(label), 28);
-        let pad = 28usize.saturating_sub(width(&label));
+        let label = fit(&visual(label), LABEL_COL - 1);
+        let pad = LABEL_COL.saturating_sub(width(&label));
         let mark = if focused { ">" } else { " " };
         let style = if focused {
             self.theme.focus()
@@ -184,7 +189,7 @@ impl Body {
             self.theme.base()
         };
         if focused {
-            self.cursor_next(2 + 28 + 2);
+            self.cursor_next(2 + LABEL_COL + 2);
         }
         self.lines.push(Line::from(vec![
             Span::raw(format!("{mark} {label}{}", " ".repeat(pad))),
