@@ -35,6 +35,12 @@ pub enum Command {
     /// List the package groups of the daemon's payload.
     Groups(GroupsArgs),
     /// Install a plan through the daemon, with live progress.
+    ///
+    /// The passwords are read first (from their files, or typed). When
+    /// polkit wants an administrator's password and no graphical session
+    /// is present, forgectl starts pkttyagent, which asks for it on this
+    /// terminal; a refusal ends with org.intergenos.Forge1.Error.NotAuthorized
+    /// and nothing written.
     Install(InstallArgs),
 }
 
