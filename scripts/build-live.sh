@@ -274,7 +274,8 @@ inputs=$( {
     # (contents only: the same forge-iso from another path is the same input)
     for f in "${forge_bins[@]}" "$forge_iso" "$keys"/*.crt $payload_keyring $live_gui; do echo "$(basename "$f") $(sha256sum <"$f")"; done
     [ "$use_install_sh" = no ] || { sha256sum "$install_sh"; (cd "$target/release" && sha256sum forgectl forge-daemon forge-gui forge-tui 2>/dev/null) || true; }
-    (cd "$repo" && find data -type f -print0 | sort -z | xargs -0 sha256sum)
+    # data/, and what install.sh builds or copies from po/ and docs/
+    (cd "$repo" && find data po docs -type f -print0 | sort -z | xargs -0 sha256sum)
     [ ! -d "$target/locale" ] || (cd "$target" && find locale -type f -print0 | sort -z | xargs -0 sha256sum)
     [ ${#payload_args[@]} -eq 0 ] || (cd "$payload" && find . -type f ! -name .stamp -print0 | sort -z | xargs -0 sha256sum)
 } | sha256sum | cut -d' ' -f1)

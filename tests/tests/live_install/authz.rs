@@ -177,7 +177,8 @@ fn send_bob_install(vm: &mut SessionVm, n: u32) -> Result<()> {
     );
     let line = format!(
         "sudo -n systemd-run --quiet --pty --wait --collect -p PAMName=login -p User=bob \
-         -p WorkingDirectory={DIR} -E LANG=C.UTF-8 /bin/sh -c '{inner}'; \
+         -p WorkingDirectory={DIR} -E LANG=C.UTF-8 -E SYSTEMD_PAGER=cat -E PAGER=cat \
+         /bin/sh -c '{inner}'; \
          printf 'AUTHZ-END-%s-%s\\n' {n} $?\n"
     );
     vm.send(&line)
