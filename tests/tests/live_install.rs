@@ -427,7 +427,8 @@ fn daemon_starts_clean(vm: &mut SessionVm, problems: &mut Vec<String>) {
         .to_string();
     check(
         problems,
-        state.lines().next().is_some_and(|l| l.trim() == "s \"\""),
+        // ActiveJob is the job's object path, "/" when there is none.
+        state.lines().next().is_some_and(|l| l.trim() == "o \"/\""),
         "(6) no active job after the restart",
         &state,
     );
