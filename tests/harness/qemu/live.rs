@@ -13,15 +13,14 @@
 //! Each serial log is saved as `<log_dir>/<name>.log`. [`boot_all`] runs
 //! boots two at a time (the machines have two cores; TCG uses one each).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use super::{pump, QemuGuard, OVMF_CODE, OVMF_CODE_SECURE, OVMF_VARS, QEMU};
+use super::process::{self, Verdict};
+use super::{args, BootMode};
 
 /// The line prefix of the live session's marker (scripts/build-live.sh).
 pub const SESSION_MARKER: &str = "FORGE-LIVE-SESSION";
@@ -104,14 +103,17 @@ impl LiveResult {
     }
 }
 
+fn boot_mode(firmware: &Firmware) -> BootMode {
+    match firmware {
+        Firmware::Bios => BootMode::Bios,
+        Firmware::Efi => BootMode::Efi,
+        Firmware::SecureBoot { vars } => BootMode::SecureBoot { vars: vars.clone() },
+    }
+}
+
 /// `Some(reason)` when `firmware` cannot run here (QEMU or OVMF missing).
 pub fn missing_prerequisite(firmware: &Firmware) -> Option<String> {
-    let mode = match firmware {
-        Firmware::Bios => super::BootMode::Bios,
-        Firmware::Efi => super::BootMode::Efi,
-        Firmware::SecureBoot { vars } => super::BootMode::SecureBoot { vars: vars.clone() },
-    };
-    super::missing_prerequisite(&mode)
+    super::missing_prerequisite(&boot_mode(firmware))
 }
 
 fn complete_line(text: &str, prefix: &str) -> Option<String> {
@@ -158,61 +160,23 @@ pub fn classify(text: &str) -> Option<LiveOutcome> {
 }
 
 fn qemu_command(b: &LiveBoot, scratch: &Path) -> Result<Command> {
-    let iso = b.iso.to_str().context("ISO path is not UTF-8")?;
-    if iso.contains(',') {
-        bail!("ISO path {iso:?} contains a comma, which QEMU's -drive cannot take");
-    }
-    let mut cmd = Command::new(QEMU);
-    cmd.args(["-accel", "tcg", "-m", "1536", "-smp", "1"])
-        .args(["-nodefaults", "-display", "none", "-monitor", "none"])
-        .args(["-serial", "stdio", "-no-reboot"]);
-    let pflash = |cmd: &mut Command, code: &str, vars_src: &Path| -> Result<()> {
-        let vars = scratch.join("OVMF_VARS.fd");
-        std::fs::copy(vars_src, &vars)
-            .with_context(|| format!("copying {} to {}", vars_src.display(), vars.display()))?;
-        cmd.arg("-drive")
-            .arg(format!(
-                "if=pflash,format=raw,unit=0,readonly=on,file={code}"
-            ))
-            .arg("-drive")
-            .arg(format!(
-                "if=pflash,format=raw,unit=1,file={}",
-                vars.display()
-            ));
-        Ok(())
-    };
-    match &b.firmware {
-        Firmware::Bios => {
-            cmd.args(["-machine", "pc"]);
+    let iso = args::drive_path(&b.iso)?;
+    let mut cmd = args::base(1536, false);
+    args::firmware(&mut cmd, &boot_mode(&b.firmware), "pc", scratch)?;
+    match (b.medium, &b.firmware) {
+        (Medium::Cdrom, Firmware::Bios) => {
+            cmd.arg("-drive")
+                .arg(format!(
+                    "file={iso},if=none,id=live,media=cdrom,readonly=on,format=raw"
+                ))
+                .args(["-device", "ide-cd,drive=live,bus=ide.1,bootindex=0"]);
         }
-        Firmware::Efi => {
-            cmd.args(["-machine", "q35"]);
-            pflash(&mut cmd, OVMF_CODE, Path::new(OVMF_VARS))?;
+        (Medium::Cdrom, _) => args::scsi_cdrom(&mut cmd, iso),
+        (Medium::Disk, _) => {
+            cmd.arg("-drive")
+                .arg(format!("file={iso},if=none,id=live,format=raw,snapshot=on"))
+                .args(["-device", "virtio-blk-pci,drive=live,bootindex=0"]);
         }
-        Firmware::SecureBoot { vars } => {
-            cmd.args(["-machine", "q35,smm=on"])
-                .args(["-global", "driver=cfi.pflash01,property=secure,value=on"]);
-            pflash(&mut cmd, OVMF_CODE_SECURE, vars)?;
-        }
-    }
-    let devices: Vec<String> = match (b.medium, &b.firmware) {
-        (Medium::Cdrom, Firmware::Bios) => vec![
-            format!("-drive file={iso},if=none,id=live,media=cdrom,readonly=on,format=raw"),
-            "-device ide-cd,drive=live,bus=ide.1,bootindex=0".into(),
-        ],
-        (Medium::Cdrom, _) => vec![
-            "-device virtio-scsi-pci,id=scsi0".into(),
-            format!("-drive file={iso},if=none,id=live,media=cdrom,readonly=on,format=raw"),
-            "-device scsi-cd,bus=scsi0.0,drive=live,bootindex=0".into(),
-        ],
-        (Medium::Disk, _) => vec![
-            format!("-drive file={iso},if=none,id=live,format=raw,snapshot=on"),
-            "-device virtio-blk-pci,drive=live,bootindex=0".into(),
-        ],
-    };
-    for d in devices {
-        let (flag, value) = d.split_once(' ').context("device argument")?;
-        cmd.arg(flag).arg(value);
     }
     Ok(cmd)
 }
@@ -246,72 +210,25 @@ pub fn boot_once(b: &LiveBoot, log_dir: &Path) -> Result<LiveResult> {
         bail!("no ISO at {}", b.iso.display());
     }
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
-    let mut cmd = qemu_command(b, scratch.path())?;
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let start = Instant::now();
-    let mut guard = QemuGuard(cmd.spawn().with_context(|| format!("starting {QEMU}"))?);
-    let stdout = guard.0.stdout.take().context("QEMU stdout")?;
-    let mut stderr = guard.0.stderr.take().context("QEMU stderr")?;
-    let (tx, rx) = mpsc::channel::<Vec<u8>>();
-    let reader = std::thread::spawn(move || pump(stdout, &tx));
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stderr.read_to_end(&mut s);
-        s
-    });
-    let deadline = start + b.timeout;
-    let mut raw = Vec::new();
-    let mut decided = None;
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match rx.recv_timeout(left) {
-            Ok(chunk) => {
-                let from = raw.len().saturating_sub(512);
-                raw.extend_from_slice(&chunk);
-                if let Some(d) = classify(&String::from_utf8_lossy(&raw[from..])) {
-                    decided = Some(d);
-                    break;
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => break,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                decided = Some(LiveOutcome::Exited);
-                break;
-            }
-        }
-    }
-    let elapsed = start.elapsed();
+    let cmd = qemu_command(b, scratch.path())?;
     // Keep what follows a refusal (the init's explanation) for the log.
-    if !matches!(decided, Some(LiveOutcome::Session(_)) | None) {
-        let grace = Instant::now() + Duration::from_millis(1500);
-        while let Some(left) = grace.checked_duration_since(Instant::now()) {
-            match rx.recv_timeout(left) {
-                Ok(chunk) => raw.extend_from_slice(&chunk),
-                Err(_) => break,
-            }
-        }
-    }
-    drop(guard);
-    let _ = reader.join();
-    while let Ok(chunk) = rx.try_recv() {
-        raw.extend_from_slice(&chunk);
-    }
-    let err = err_reader.join().unwrap_or_default();
-    let mut serial_log = String::from_utf8_lossy(&raw).into_owned();
-    if !err.is_empty() {
-        serial_log.push_str("\n--- qemu stderr ---\n");
-        serial_log.push_str(&String::from_utf8_lossy(&err));
-    }
+    let w = process::watch(cmd, b.timeout, classify, |o| {
+        !matches!(o, LiveOutcome::Session(_))
+    })?;
+    let serial_log = w.serial_log;
     std::fs::create_dir_all(log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
     let log_file = log_dir.join(format!("{}.log", b.name));
     std::fs::write(&log_file, &serial_log)
         .with_context(|| format!("writing {}", log_file.display()))?;
     Ok(LiveResult {
         name: b.name.clone(),
-        outcome: decided.unwrap_or(LiveOutcome::Timeout),
+        outcome: match w.verdict {
+            Verdict::Seen(o) => o,
+            Verdict::Exited => LiveOutcome::Exited,
+            Verdict::Timeout => LiveOutcome::Timeout,
+        },
         serial_log,
-        elapsed,
+        elapsed: w.elapsed,
         log_file,
     })
 }
@@ -382,5 +299,46 @@ mod tests {
             Some(LiveOutcome::SecureBootRefused)
         );
         assert_eq!(classify("Booting `FORGE live'"), None);
+    }
+
+    #[test]
+    fn the_command_lines_are_the_ones_live_boots_always_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let vars = dir.path().join("vars.fd");
+        std::fs::write(&vars, b"store").unwrap();
+        let s = dir.path().display();
+        let line = |firmware: Firmware, medium: Medium| {
+            let b = LiveBoot {
+                name: "x".into(),
+                iso: "/l.iso".into(),
+                firmware,
+                medium,
+                timeout: Duration::from_secs(1),
+            };
+            args::of(&qemu_command(&b, dir.path()).unwrap()).join(" ")
+        };
+        let base = "-accel tcg -m 1536 -smp 1 -nodefaults -display none -monitor none -serial stdio -no-reboot";
+        let cd = "-drive file=/l.iso,if=none,id=live,media=cdrom,readonly=on,format=raw";
+        assert_eq!(
+            line(Firmware::Bios, Medium::Cdrom),
+            format!("{base} -machine pc {cd} -device ide-cd,drive=live,bus=ide.1,bootindex=0")
+        );
+        assert_eq!(
+            line(Firmware::SecureBoot { vars: vars.clone() }, Medium::Cdrom),
+            format!(
+                "{base} -machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on \
+                 -drive if=pflash,format=raw,unit=0,readonly=on,file={} \
+                 -drive if=pflash,format=raw,unit=1,file={s}/OVMF_VARS.fd \
+                 -device virtio-scsi-pci,id=scsi0 {cd} -device scsi-cd,bus=scsi0.0,drive=live,bootindex=0",
+                super::super::OVMF_CODE_SECURE
+            )
+        );
+        assert_eq!(
+            line(Firmware::Bios, Medium::Disk),
+            format!(
+                "{base} -machine pc -drive file=/l.iso,if=none,id=live,format=raw,snapshot=on \
+                 -device virtio-blk-pci,drive=live,bootindex=0"
+            )
+        );
     }
 }

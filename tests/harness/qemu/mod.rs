@@ -7,26 +7,30 @@
 //! on a panic (guard). Reading stops early on the marker, a GRUB prompt, a
 //! kernel panic or a shim/firmware Secure Boot refusal. Reading the console
 //! (outcomes, the marker, its assertion) is `console.rs`; this module runs
-//! the machine.
+//! the machine. Every machine of this directory is one QEMU process with
+//! its console on stdio (`process.rs`: spawn, pump, kill on drop, logs,
+//! reading until a verdict) started with the same command-line pieces
+//! (`args.rs`: TCG, firmware and pflash, CD-ROM and disk).
 
+mod args;
 mod console;
 pub mod live;
 pub mod media;
 pub mod mokmanager;
+mod process;
 pub mod serial;
 pub mod session;
 pub mod vm_tmux;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
 use console::classify;
 pub use console::{assert_marker, marker_fields, BootOutcome, BootResult, MARKER};
+use process::Verdict;
 
 /// The QEMU binary.
 pub const QEMU: &str = "qemu-system-x86_64";
@@ -104,54 +108,10 @@ pub fn secure_boot_vars_with_mok(mok_der: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Kills and reaps QEMU when dropped.
-struct QemuGuard(Child);
-
-impl Drop for QemuGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn qemu_command(image: &Path, mode: &BootMode, scratch: &Path) -> Result<Command> {
-    let mut cmd = Command::new(QEMU);
-    cmd.args(["-accel", "tcg", "-m", "1024", "-smp", "1"])
-        .args(["-nodefaults", "-display", "none", "-monitor", "none"])
-        .args(["-serial", "stdio", "-no-reboot"]);
-    let pflash = |cmd: &mut Command, code: &str, vars_src: &Path| -> Result<()> {
-        let vars = scratch.join("OVMF_VARS.fd");
-        std::fs::copy(vars_src, &vars)
-            .with_context(|| format!("copying {} to {}", vars_src.display(), vars.display()))?;
-        cmd.arg("-drive")
-            .arg(format!(
-                "if=pflash,format=raw,unit=0,readonly=on,file={code}"
-            ))
-            .arg("-drive")
-            .arg(format!(
-                "if=pflash,format=raw,unit=1,file={}",
-                vars.display()
-            ));
-        Ok(())
-    };
-    match mode {
-        BootMode::Bios => {
-            cmd.args(["-machine", "q35"]);
-        }
-        BootMode::Efi => {
-            cmd.args(["-machine", "q35"]);
-            pflash(&mut cmd, OVMF_CODE, Path::new(OVMF_VARS))?;
-        }
-        BootMode::SecureBoot { vars } => {
-            cmd.args(["-machine", "q35,smm=on"])
-                .args(["-global", "driver=cfi.pflash01,property=secure,value=on"]);
-            pflash(&mut cmd, OVMF_CODE_SECURE, vars)?;
-        }
-    }
-    let img = image.to_str().context("image path is not UTF-8")?;
-    if img.contains(',') {
-        bail!("image path {img:?} contains a comma, which QEMU's -drive cannot take");
-    }
+    let mut cmd = args::base(1024, false);
+    args::firmware(&mut cmd, mode, "q35", scratch)?;
+    let img = args::drive_path(image)?;
     cmd.arg("-drive")
         .arg(format!("file={img},if=virtio,format=raw,snapshot=on"));
     Ok(cmd)
@@ -168,79 +128,21 @@ pub fn boot(image: &Path, mode: BootMode, timeout: Duration) -> Result<BootResul
         bail!("no disk image at {}", image.display());
     }
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
-    let mut cmd = qemu_command(image, &mode, scratch.path())?;
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let start = Instant::now();
-    let mut guard = QemuGuard(cmd.spawn().with_context(|| format!("starting {QEMU}"))?);
-    let stdout = guard.0.stdout.take().context("QEMU stdout")?;
-    let stderr = guard.0.stderr.take().context("QEMU stderr")?;
-    let (tx, rx) = mpsc::channel::<Vec<u8>>();
-    let reader = std::thread::spawn(move || pump(stdout, &tx));
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let mut stderr = stderr;
-        let _ = stderr.read_to_end(&mut s);
-        s
-    });
-
-    let deadline = start + timeout;
-    let mut raw = Vec::new();
-    let mut decided = None;
-    loop {
-        let now = Instant::now();
-        if now >= deadline {
-            break;
-        }
-        match rx.recv_timeout(deadline - now) {
-            Ok(chunk) => {
-                // Only the new text (plus an overlap for split patterns) is scanned.
-                let from = raw.len().saturating_sub(512);
-                raw.extend_from_slice(&chunk);
-                if let Some(d) = classify(&String::from_utf8_lossy(&raw[from..])) {
-                    decided = Some(d);
-                    break;
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => break,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                decided = Some((BootOutcome::Exited, None));
-                break;
-            }
-        }
-    }
-    let elapsed = start.elapsed();
-    if matches!(
-        decided,
-        Some((BootOutcome::KernelPanic | BootOutcome::SecurityViolation, _))
-    ) {
-        // Keep the reason that follows the headline for the log.
-        let grace = Instant::now() + Duration::from_millis(1500);
-        while let Some(left) = grace.checked_duration_since(Instant::now()) {
-            match rx.recv_timeout(left) {
-                Ok(chunk) => raw.extend_from_slice(&chunk),
-                Err(_) => break,
-            }
-        }
-    }
-    drop(guard); // kill QEMU; the readers then see EOF
-    let _ = reader.join();
-    while let Ok(chunk) = rx.try_recv() {
-        raw.extend_from_slice(&chunk);
-    }
-    let err = err_reader.join().unwrap_or_default();
-    let mut serial_log = String::from_utf8_lossy(&raw).into_owned();
-    if !err.is_empty() {
-        serial_log.push_str("\n--- qemu stderr ---\n");
-        serial_log.push_str(&String::from_utf8_lossy(&err));
-    }
-    let (outcome, marker) = decided.unwrap_or((BootOutcome::Timeout, None));
+    let cmd = qemu_command(image, &mode, scratch.path())?;
+    // A panic or a refusal: keep the reason that follows the headline.
+    let w = process::watch(cmd, timeout, classify, |(o, _)| {
+        matches!(o, BootOutcome::KernelPanic | BootOutcome::SecurityViolation)
+    })?;
+    let (outcome, marker) = match w.verdict {
+        Verdict::Seen(d) => d,
+        Verdict::Exited => (BootOutcome::Exited, None),
+        Verdict::Timeout => (BootOutcome::Timeout, None),
+    };
     Ok(BootResult {
         marker,
         outcome,
-        serial_log,
-        elapsed,
+        serial_log: w.serial_log,
+        elapsed: w.elapsed,
     })
 }
 /// Boots `image` (see [`boot`]), panicking if QEMU cannot start; prints the
@@ -251,16 +153,39 @@ pub fn boot_logged(image: &Path, mode: BootMode, timeout: Duration, what: &str) 
     r
 }
 
-fn pump(mut from: impl Read, to: &mpsc::Sender<Vec<u8>>) {
-    let mut buf = [0u8; 8192];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if to.send(buf[..n].to_vec()).is_err() {
-                    return;
-                }
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_the_one_boot_always_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let vars = dir.path().join("vars.fd");
+        std::fs::write(&vars, b"store").unwrap();
+        let scratch = dir.path().join("s");
+        std::fs::create_dir(&scratch).unwrap();
+        let base = "-accel tcg -m 1024 -smp 1 -nodefaults -display none -monitor none -serial stdio -no-reboot";
+        let disk = "-drive file=/i.img,if=virtio,format=raw,snapshot=on";
+        let cmd = qemu_command(Path::new("/i.img"), &BootMode::Bios, &scratch).unwrap();
+        assert_eq!(
+            args::of(&cmd).join(" "),
+            format!("{base} -machine q35 {disk}")
+        );
+        let mode = BootMode::SecureBoot { vars };
+        let cmd = qemu_command(Path::new("/i.img"), &mode, &scratch).unwrap();
+        assert_eq!(
+            args::of(&cmd).join(" "),
+            format!(
+                "{base} -machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on \
+                 -drive if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE_SECURE} \
+                 -drive if=pflash,format=raw,unit=1,file={}/OVMF_VARS.fd {disk}",
+                scratch.display()
+            )
+        );
+        assert_eq!(
+            std::fs::read(scratch.join("OVMF_VARS.fd")).unwrap(),
+            b"store"
+        );
+        assert!(qemu_command(Path::new("/a,b.img"), &BootMode::Bios, &scratch).is_err());
     }
 }

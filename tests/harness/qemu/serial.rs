@@ -14,20 +14,21 @@
 //! [`SerialVm::expect`] matches over the text with escape sequences
 //! removed (a cursor position becomes a line break, other control bytes
 //! but `\n` and `\t` are dropped), from the end of the previous match.
-//! QEMU is killed when the [`SerialVm`] is dropped (also on a panic), and
-//! the whole raw serial log (then QEMU's stderr) is saved as
-//! `<log_dir>/<name>.log`, the stripped text as `<log_dir>/<name>.txt`.
+//! QEMU is killed when the [`SerialVm`] is dropped (also on a panic). The
+//! raw serial log is written to `<log_dir>/<name>.log` as it arrives
+//! (QEMU's stderr appended at the end), the stripped text to
+//! `<log_dir>/<name>.txt` on drop. The process, its console and the
+//! command line's pieces are shared with the other machines
+//! (`process.rs`, `args.rs`).
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use super::{pump, QemuGuard, OVMF_CODE_SECURE, QEMU};
+use super::args;
+use super::process::{Console, Read};
 
 /// The ↓ key as a serial terminal sends it.
 pub const KEY_DOWN: &[u8] = b"\x1b[B";
@@ -66,20 +67,15 @@ impl SerialSpec {
 /// A running machine and its console. Dropping it kills QEMU and saves the
 /// logs.
 pub struct SerialVm {
-    guard: Option<QemuGuard>,
-    stdin: Option<ChildStdin>,
-    rx: mpsc::Receiver<Vec<u8>>,
-    reader: Option<JoinHandle<()>>,
-    err_reader: Option<JoinHandle<Vec<u8>>>,
-    raw: Vec<u8>,
-    /// Raw bytes not yet stripped (an unfinished escape sequence).
-    pending: Vec<u8>,
+    con: Console,
+    /// How much of the console is stripped into `text` (an unfinished
+    /// escape sequence waits for the next chunk).
+    stripped: usize,
     /// The stripped console text (bytes; matched as bytes).
     text: Vec<u8>,
     /// End of the previous match in `text`.
     consumed: usize,
     exited: bool,
-    started: Instant,
     name: String,
     log_dir: PathBuf,
 }
@@ -162,45 +158,16 @@ pub fn earliest(hay: &[u8], needles: &[&str]) -> Option<(usize, usize, usize)> {
 }
 
 fn qemu_command(spec: &SerialSpec) -> Result<Command> {
-    let mut paths = vec![spec.vars.display().to_string()];
-    paths.extend(spec.disk.iter().map(|p| p.display().to_string()));
-    paths.extend(spec.iso.iter().map(|p| p.display().to_string()));
-    if let Some(p) = paths.iter().find(|p| p.contains(',')) {
-        bail!("path {p:?} contains a comma, which QEMU's -drive cannot take");
+    args::drive_path(&spec.vars)?;
+    let disk = spec.disk.as_deref().map(args::drive_path).transpose()?;
+    let iso = spec.iso.as_deref().map(args::drive_path).transpose()?;
+    let mut cmd = args::base(spec.memory_mib, true);
+    args::uefi(&mut cmd, true, &spec.vars);
+    if let Some(iso) = iso {
+        args::scsi_cdrom(&mut cmd, iso);
     }
-    let mut cmd = Command::new(QEMU);
-    cmd.args(["-accel", "tcg", "-smp", "1"])
-        .arg("-m")
-        .arg(spec.memory_mib.to_string())
-        .args(["-nodefaults", "-display", "none", "-monitor", "none"])
-        .args(["-serial", "stdio"])
-        .args(["-machine", "q35,smm=on"])
-        .args(["-global", "driver=cfi.pflash01,property=secure,value=on"])
-        .arg("-drive")
-        .arg(format!(
-            "if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE_SECURE}"
-        ))
-        .arg("-drive")
-        .arg(format!("if=pflash,format=raw,unit=1,file={}", paths[0]));
-    let mut index = 0;
-    if let Some(iso) = &spec.iso {
-        cmd.args(["-device", "virtio-scsi-pci,id=scsi0"])
-            .arg("-drive")
-            .arg(format!(
-                "file={},if=none,id=live,media=cdrom,readonly=on,format=raw",
-                iso.display()
-            ))
-            .args(["-device", "scsi-cd,bus=scsi0.0,drive=live,bootindex=0"]);
-        index = 1;
-    }
-    if let Some(disk) = &spec.disk {
-        cmd.arg("-drive")
-            .arg(format!(
-                "file={},if=none,id=target,format=raw",
-                disk.display()
-            ))
-            .arg("-device")
-            .arg(format!("virtio-blk-pci,drive=target,bootindex={index}"));
+    if let Some(disk) = disk {
+        args::virtio_disk(&mut cmd, disk, Some(u32::from(iso.is_some())));
     }
     Ok(cmd)
 }
@@ -215,45 +182,33 @@ impl SerialVm {
         }
         std::fs::create_dir_all(&spec.log_dir)
             .with_context(|| format!("creating {}", spec.log_dir.display()))?;
-        let mut cmd = qemu_command(spec)?;
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let started = Instant::now();
-        let mut guard = QemuGuard(cmd.spawn().with_context(|| format!("starting {QEMU}"))?);
-        let stdin = guard.0.stdin.take().context("QEMU stdin")?;
-        let stdout = guard.0.stdout.take().context("QEMU stdout")?;
-        let mut stderr = guard.0.stderr.take().context("QEMU stderr")?;
-        let (tx, rx) = mpsc::channel::<Vec<u8>>();
-        let reader = std::thread::spawn(move || pump(stdout, &tx));
-        let err_reader = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = stderr.read_to_end(&mut s);
-            s
-        });
+        let log_file = spec.log_dir.join(format!("{}.log", spec.name));
+        let con = Console::start(qemu_command(spec)?, true, Some(&log_file))?;
         Ok(SerialVm {
-            guard: Some(guard),
-            stdin: Some(stdin),
-            rx,
-            reader: Some(reader),
-            err_reader: Some(err_reader),
-            raw: Vec::new(),
-            pending: Vec::new(),
+            con,
+            stripped: 0,
             text: Vec::new(),
             consumed: 0,
             exited: false,
-            started,
             name: spec.name.clone(),
             log_dir: spec.log_dir.clone(),
         })
     }
 
-    fn take(&mut self, chunk: &[u8]) {
-        self.raw.extend_from_slice(chunk);
-        self.pending.extend_from_slice(chunk);
-        let (out, used) = strip_terminal(&self.pending);
+    /// Strips the console up to `upto` into `text`.
+    fn strip(&mut self, upto: usize) {
+        let (out, used) = strip_terminal(&self.con.raw()[self.stripped..upto]);
         self.text.extend_from_slice(&out);
-        self.pending.drain(..used);
+        self.stripped += used;
+    }
+
+    /// Reads the console until `deadline` (one chunk at most).
+    fn read(&mut self, deadline: Instant) {
+        match self.con.read(deadline) {
+            Read::Data => self.strip(self.con.raw().len()),
+            Read::Timeout => {}
+            Read::Exited => self.exited = true,
+        }
     }
 
     /// Waits up to `timeout` for the first of `needles` in the console text
@@ -280,28 +235,23 @@ impl SerialVm {
                     self.tail(3000)
                 );
             }
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            if Instant::now() > deadline {
                 bail!(
                     "{}: none of {needles:?} within {timeout:?}; console tail:\n{}",
                     self.name,
                     self.tail(3000)
                 );
-            };
-            match self.rx.recv_timeout(left) {
-                Ok(chunk) => self.take(&chunk),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => self.exited = true,
             }
+            self.read(deadline);
         }
     }
 
     /// Sends `bytes` to the console as typed.
     pub fn send(&mut self, bytes: &[u8]) -> Result<()> {
-        let stdin = self.stdin.as_mut().context("console closed")?;
-        stdin
-            .write_all(bytes)
-            .and_then(|()| stdin.flush())
-            .with_context(|| format!("{}: writing to the serial console", self.name))
+        let name = &self.name;
+        self.con
+            .send(bytes)
+            .with_context(|| format!("{name}: typing"))
     }
 
     /// Waits up to `timeout` for QEMU to exit by itself (e.g. the guest
@@ -309,26 +259,17 @@ impl SerialVm {
     pub fn wait_exit(&mut self, timeout: Duration) -> Result<ExitStatus> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(st) = self
-                .guard
-                .as_mut()
-                .and_then(|g| g.0.try_wait().ok().flatten())
-            {
-                while let Ok(chunk) = self.rx.try_recv() {
-                    self.take(&chunk);
-                }
+            if let Some(st) = self.con.try_wait() {
+                self.con.drain();
+                self.strip(self.con.raw().len());
                 return Ok(st);
             }
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 bail!("{}: QEMU still running after {timeout:?}", self.name);
             };
-            match self.rx.recv_timeout(left.min(Duration::from_millis(200))) {
-                Ok(chunk) => self.take(&chunk),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    self.exited = true;
-                    std::thread::sleep(Duration::from_millis(100));
-                }
+            self.read(Instant::now() + left.min(Duration::from_millis(200)));
+            if self.exited {
+                std::thread::sleep(Duration::from_millis(100));
             }
         }
     }
@@ -341,10 +282,11 @@ impl SerialVm {
 
     /// Time since QEMU started.
     pub fn elapsed(&self) -> Duration {
-        self.started.elapsed()
+        self.con.started().elapsed()
     }
 
-    /// Where the raw serial log is saved (on drop).
+    /// Where the raw serial log is written as it arrives (QEMU's stderr
+    /// appended on drop).
     pub fn log_file(&self) -> PathBuf {
         self.log_dir.join(format!("{}.log", self.name))
     }
@@ -352,29 +294,11 @@ impl SerialVm {
 
 impl Drop for SerialVm {
     fn drop(&mut self) {
-        self.stdin = None;
-        drop(self.guard.take()); // kill QEMU; the readers then see EOF
-        if let Some(r) = self.reader.take() {
-            let _ = r.join();
-        }
-        while let Ok(chunk) = self.rx.try_recv() {
-            self.take(&chunk);
-        }
-        let err = self
-            .err_reader
-            .take()
-            .and_then(|r| r.join().ok())
-            .unwrap_or_default();
-        let mut log = std::mem::take(&mut self.raw);
-        if !err.is_empty() {
-            log.extend_from_slice(b"\n--- qemu stderr ---\n");
-            log.extend_from_slice(&err);
-        }
+        let console_end = self.con.stop(); // then QEMU's stderr
+        self.strip(console_end);
         let txt = self.log_dir.join(format!("{}.txt", self.name));
-        for (path, data) in [(self.log_file(), &log), (txt, &self.text)] {
-            if let Err(e) = std::fs::write(&path, data) {
-                eprintln!("saving {}: {e}", path.display());
-            }
+        if let Err(e) = std::fs::write(&txt, &self.text) {
+            eprintln!("saving {}: {e}", txt.display());
         }
     }
 }
@@ -400,6 +324,34 @@ mod tests {
         let (out, used) = strip_terminal(b"\x1b[1;3Hword:");
         assert_eq!((out.as_slice(), used), (&b"\nword:"[..], 11));
         assert_eq!(strip_terminal(b"x\x1b").1, 1);
+    }
+
+    #[test]
+    fn the_command_line_allows_resets_and_boots_the_cd_first() {
+        let mut spec = SerialSpec::new("x", Path::new("/v.fd"), Path::new("/logs"));
+        spec.disk = Some("/d.img".into());
+        let head = format!(
+            "-accel tcg -m 1536 -smp 1 -nodefaults -display none -monitor none -serial stdio \
+             -machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on \
+             -drive if=pflash,format=raw,unit=0,readonly=on,file={} \
+             -drive if=pflash,format=raw,unit=1,file=/v.fd",
+            super::super::OVMF_CODE_SECURE
+        );
+        let disk =
+            "-drive file=/d.img,if=none,id=target,format=raw -device virtio-blk-pci,drive=target";
+        let line = |spec: &SerialSpec| args::of(&qemu_command(spec).unwrap()).join(" ");
+        assert_eq!(line(&spec), format!("{head} {disk},bootindex=0"));
+        spec.iso = Some("/l.iso".into());
+        assert_eq!(
+            line(&spec),
+            format!(
+                "{head} -device virtio-scsi-pci,id=scsi0 \
+                 -drive file=/l.iso,if=none,id=live,media=cdrom,readonly=on,format=raw \
+                 -device scsi-cd,bus=scsi0.0,drive=live,bootindex=0 {disk},bootindex=1"
+            )
+        );
+        spec.iso = Some("/a,b.iso".into());
+        assert!(qemu_command(&spec).is_err());
     }
 
     #[test]

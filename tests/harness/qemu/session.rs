@@ -16,19 +16,19 @@
 //!
 //! QEMU is killed when the [`SessionVm`] is dropped (also on a panic). The
 //! serial log is written to `<log_dir>/<name>.log` as it arrives (so it can
-//! be followed with `tail -f`), QEMU's stderr appended at the end.
+//! be followed with `tail -f`), QEMU's stderr appended at the end. The
+//! process and its console (`process.rs`) and the command line's pieces
+//! (`args.rs`) are the ones [`super::serial::SerialVm`] uses.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use super::args;
 use super::live::{classify, LiveOutcome};
-use super::{pump, QemuGuard, OVMF_CODE_SECURE, QEMU};
+use super::process::{Console, Read, Verdict};
 
 /// The prefix of every command's end line.
 pub const END_MARKER: &str = "FORGE-END";
@@ -53,20 +53,14 @@ pub struct SessionSpec {
 /// A running live VM with its serial console. Dropping it kills QEMU and
 /// saves the serial log.
 pub struct SessionVm {
-    guard: Option<QemuGuard>,
-    stdin: Option<ChildStdin>,
-    rx: mpsc::Receiver<Vec<u8>>,
-    reader: Option<JoinHandle<()>>,
-    err_reader: Option<JoinHandle<Vec<u8>>>,
-    raw: Vec<u8>,
-    /// Bytes of `raw` already consumed by the boot or earlier commands.
+    /// The console, logged as it arrives (`tail -f` while the test runs).
+    con: Console,
+    /// Bytes of the console already consumed by the boot or earlier commands.
     consumed: usize,
     next_id: u64,
     marker: String,
     boot_time: Duration,
     log_file: PathBuf,
-    /// The log as it grows (`tail -f` while the test runs).
-    log: Option<std::fs::File>,
 }
 
 /// Where command `id`'s end line is in `text`: `(start of the end line,
@@ -109,44 +103,13 @@ pub fn new_disk(path: &Path, gib: u64) -> Result<()> {
 }
 
 fn qemu_command(spec: &SessionSpec) -> Result<Command> {
-    let iso = spec.iso.to_str().context("ISO path is not UTF-8")?;
-    let (vars, disk) = (&spec.vars, &spec.disk);
-    for p in [
-        iso,
-        &vars.display().to_string(),
-        &disk.display().to_string(),
-    ] {
-        if p.contains(',') {
-            bail!("path {p:?} contains a comma, which QEMU's -drive cannot take");
-        }
-    }
-    let mut cmd = Command::new(QEMU);
-    cmd.args(["-accel", "tcg", "-m", "1536", "-smp", "1"])
-        .args(["-nodefaults", "-display", "none", "-monitor", "none"])
-        .args(["-serial", "stdio", "-no-reboot"])
-        .args(["-machine", "q35,smm=on"])
-        .args(["-global", "driver=cfi.pflash01,property=secure,value=on"])
-        .arg("-drive")
-        .arg(format!(
-            "if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE_SECURE}"
-        ))
-        .arg("-drive")
-        .arg(format!(
-            "if=pflash,format=raw,unit=1,file={}",
-            vars.display()
-        ))
-        .args(["-device", "virtio-scsi-pci,id=scsi0"])
-        .arg("-drive")
-        .arg(format!(
-            "file={iso},if=none,id=live,media=cdrom,readonly=on,format=raw"
-        ))
-        .args(["-device", "scsi-cd,bus=scsi0.0,drive=live,bootindex=0"])
-        .arg("-drive")
-        .arg(format!(
-            "file={},if=none,id=target,format=raw",
-            disk.display()
-        ))
-        .args(["-device", "virtio-blk-pci,drive=target"]);
+    let iso = args::drive_path(&spec.iso)?;
+    args::drive_path(&spec.vars)?;
+    let disk = args::drive_path(&spec.disk)?;
+    let mut cmd = args::base(1536, false);
+    args::uefi(&mut cmd, true, &spec.vars);
+    args::scsi_cdrom(&mut cmd, iso);
+    args::virtio_disk(&mut cmd, disk, None);
     Ok(cmd)
 }
 
@@ -166,57 +129,29 @@ impl SessionVm {
                 spec.vars.display()
             );
         }
-        let mut cmd = qemu_command(spec)?;
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let start = Instant::now();
-        let mut guard = QemuGuard(cmd.spawn().with_context(|| format!("starting {QEMU}"))?);
-        let stdin = guard.0.stdin.take().context("QEMU stdin")?;
-        let stdout = guard.0.stdout.take().context("QEMU stdout")?;
-        let mut stderr = guard.0.stderr.take().context("QEMU stderr")?;
-        let (tx, rx) = mpsc::channel::<Vec<u8>>();
-        let reader = std::thread::spawn(move || pump(stdout, &tx));
-        let err_reader = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = stderr.read_to_end(&mut s);
-            s
-        });
+        Self::boot(qemu_command(spec)?, spec)
+    }
+
+    /// [`start`](Self::start) with `cmd` as the machine.
+    fn boot(cmd: Command, spec: &SessionSpec) -> Result<SessionVm> {
         std::fs::create_dir_all(&spec.log_dir)
             .with_context(|| format!("creating {}", spec.log_dir.display()))?;
+        let log_file = spec.log_dir.join(format!("{}.log", spec.name));
         let mut vm = SessionVm {
-            guard: Some(guard),
-            stdin: Some(stdin),
-            rx,
-            reader: Some(reader),
-            err_reader: Some(err_reader),
-            raw: Vec::new(),
+            con: Console::start(cmd, true, Some(&log_file))?,
             consumed: 0,
             next_id: 1,
             marker: String::new(),
             boot_time: Duration::ZERO,
-            log_file: spec.log_dir.join(format!("{}.log", spec.name)),
-            log: None,
+            log_file,
         };
-        vm.log = std::fs::File::create(&vm.log_file).ok();
-        let deadline = start + spec.boot_timeout;
-        let outcome = loop {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                break LiveOutcome::Timeout;
-            };
-            match vm.rx.recv_timeout(left) {
-                Ok(chunk) => {
-                    let from = vm.raw.len().saturating_sub(512);
-                    vm.take(&chunk);
-                    if let Some(o) = classify(&String::from_utf8_lossy(&vm.raw[from..])) {
-                        break o;
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => break LiveOutcome::Timeout,
-                Err(mpsc::RecvTimeoutError::Disconnected) => break LiveOutcome::Exited,
-            }
+        let deadline = vm.con.started() + spec.boot_timeout;
+        let outcome = match vm.con.verdict(deadline, classify) {
+            Verdict::Seen(o) => o,
+            Verdict::Exited => LiveOutcome::Exited,
+            Verdict::Timeout => LiveOutcome::Timeout,
         };
-        vm.boot_time = start.elapsed();
+        vm.boot_time = vm.con.started().elapsed();
         let LiveOutcome::Session(line) = outcome else {
             bail!(
                 "{}: no live session after {:.1?} ({outcome:?}); log {}; tail:\n{}",
@@ -227,7 +162,7 @@ impl SessionVm {
             );
         };
         vm.marker = line;
-        vm.consumed = vm.raw.len();
+        vm.consumed = vm.con.raw().len();
         // The shell prints its prompt after the marker; the first command
         // replaces it by a quiet one. Its own end line is read like any.
         vm.run(
@@ -262,8 +197,9 @@ impl SessionVm {
 
     /// The last `max` bytes of the console so far.
     pub fn tail(&self, max: usize) -> String {
-        let from = self.raw.len().saturating_sub(max);
-        String::from_utf8_lossy(&self.raw[from..]).into_owned()
+        let raw = self.con.raw();
+        let from = raw.len().saturating_sub(max);
+        String::from_utf8_lossy(&raw[from..]).into_owned()
     }
 
     /// Types `cmd` (one shell line or several) into the console shell and
@@ -272,41 +208,23 @@ impl SessionVm {
     pub fn run(&mut self, cmd: &str, timeout: Duration) -> Result<(i32, String)> {
         let id = self.next_id;
         self.next_id += 1;
-        let stdin = self.stdin.as_mut().context("console closed")?;
-        stdin
-            .write_all(command_line(cmd, id).as_bytes())
-            .and_then(|()| stdin.flush())
-            .context("writing to the serial console")?;
+        self.con.send(command_line(cmd, id).as_bytes())?;
         let deadline = Instant::now() + timeout;
         loop {
-            let text = String::from_utf8_lossy(&self.raw[self.consumed..]).into_owned();
+            let text = String::from_utf8_lossy(&self.con.raw()[self.consumed..]).into_owned();
             if let Some((start, end, status)) = find_end(&text, id) {
                 let out = clean_output(&text[..start]);
                 self.consumed += text[..end].len();
                 return Ok((status, out));
             }
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            if Instant::now() > deadline {
                 bail!(
                     "`{cmd}` did not finish within {timeout:?}; console since:\n{}",
                     clean_output(&text)
                 );
-            };
-            match self.rx.recv_timeout(left) {
-                Ok(chunk) => self.take(&chunk),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    bail!("QEMU exited while `{cmd}` ran; console since:\n{text}")
-                }
             }
-        }
-    }
-
-    /// Console output: kept for reading, appended to the log file.
-    fn take(&mut self, chunk: &[u8]) {
-        self.raw.extend_from_slice(chunk);
-        if let Some(f) = self.log.as_mut() {
-            if f.write_all(chunk).is_err() {
-                self.log = None;
+            if self.con.read(deadline) == Read::Exited {
+                bail!("QEMU exited while `{cmd}` ran; console since:\n{text}")
             }
         }
     }
@@ -314,11 +232,7 @@ impl SessionVm {
     /// Types `text` as it is into the console (no line break added): an
     /// answer at a program's prompt, keys for a program reading the tty.
     pub fn send(&mut self, text: &str) -> Result<()> {
-        let stdin = self.stdin.as_mut().context("console closed")?;
-        stdin
-            .write_all(text.as_bytes())
-            .and_then(|()| stdin.flush())
-            .context("writing to the serial console")
+        self.con.send(text.as_bytes())
     }
 
     /// Waits up to `timeout` until the console shows `needle` (in what was
@@ -328,24 +242,20 @@ impl SessionVm {
     pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<String> {
         let deadline = Instant::now() + timeout;
         loop {
-            let text = String::from_utf8_lossy(&self.raw[self.consumed..]).into_owned();
+            let text = String::from_utf8_lossy(&self.con.raw()[self.consumed..]).into_owned();
             if let Some(i) = text.find(needle) {
                 let end = i + needle.len();
                 self.consumed += text[..end].len();
                 return Ok(clean_output(&text[..end]));
             }
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            if Instant::now() > deadline {
                 bail!(
                     "{needle:?} did not appear within {timeout:?}; console since:\n{}",
                     clean_output(&text)
                 );
-            };
-            match self.rx.recv_timeout(left) {
-                Ok(chunk) => self.take(&chunk),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    bail!("QEMU exited while waiting for {needle:?}; console since:\n{text}")
-                }
+            }
+            if self.con.read(deadline) == Read::Exited {
+                bail!("QEMU exited while waiting for {needle:?}; console since:\n{text}")
             }
         }
     }
@@ -363,31 +273,6 @@ impl SessionVm {
             Ok((0, out)) => out,
             Ok((st, out)) => panic!("`{cmd}` exited with {st}:\n{out}"),
             Err(e) => panic!("{e:#}"),
-        }
-    }
-}
-
-impl Drop for SessionVm {
-    fn drop(&mut self) {
-        self.stdin = None;
-        drop(self.guard.take()); // kill QEMU; the readers then see EOF
-        if let Some(r) = self.reader.take() {
-            let _ = r.join();
-        }
-        while let Ok(chunk) = self.rx.try_recv() {
-            self.take(&chunk);
-        }
-        let err = self
-            .err_reader
-            .take()
-            .and_then(|r| r.join().ok())
-            .unwrap_or_default();
-        if !err.is_empty() {
-            self.take(b"\n--- qemu stderr ---\n");
-            self.take(&err);
-        }
-        if self.log.is_none() {
-            eprintln!("could not write {}", self.log_file.display());
         }
     }
 }
@@ -417,6 +302,72 @@ mod tests {
         assert_eq!(
             find_end("FORGE-END-1 x\nFORGE-END-1 13\n", 1),
             Some((14, 29, 13))
+        );
+    }
+
+    #[test]
+    fn a_shell_on_a_console_runs_commands_answers_prompts_and_is_logged_as_it_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = SessionSpec {
+            name: "fake".into(),
+            iso: "/l.iso".into(),
+            vars: "/v.fd".into(),
+            disk: "/d.img".into(),
+            boot_timeout: Duration::from_secs(30),
+            log_dir: dir.path().join("logs"),
+        };
+        // A "machine" whose console is a shell after a live-session marker.
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "echo booting; echo 'FORGE-LIVE-SESSION user=live target=x'; exec bash --norc",
+        ]);
+        let mut vm = SessionVm::boot(cmd, &spec).unwrap();
+        assert_eq!(vm.marker(), "FORGE-LIVE-SESSION user=live target=x");
+        let t = Duration::from_secs(20);
+        assert_eq!(vm.run("echo hi; false", t).unwrap(), (1, "hi".to_string()));
+        assert_eq!(vm.ok("printf 'a\\nb\\n'", t), "a\nb");
+        vm.send("echo Password:; read x; echo got-$x\n").unwrap();
+        assert_eq!(vm.wait_for("Password:", t).unwrap(), "Password:");
+        vm.send("pw\n").unwrap();
+        assert_eq!(vm.wait_for("got-pw", t).unwrap(), "got-pw");
+        assert_eq!(vm.run("echo after", t).unwrap(), (0, "after".to_string()));
+        let log = std::fs::read_to_string(vm.log_file()).unwrap();
+        assert!(log.starts_with("booting\nFORGE-LIVE-SESSION"), "{log}");
+        assert!(log.contains("got-pw\n"), "{log}");
+        let file = vm.log_file().to_path_buf();
+        let err = vm
+            .wait_for("never", Duration::from_millis(300))
+            .unwrap_err();
+        assert!(format!("{err}").contains("did not appear"), "{err}");
+        vm.power_off();
+        let log = std::fs::read_to_string(file).unwrap();
+        assert!(log.contains("after\nFORGE-END-"), "{log}");
+    }
+
+    #[test]
+    fn the_command_line_is_the_one_the_live_session_always_used() {
+        let spec = SessionSpec {
+            name: "a".into(),
+            iso: "/l.iso".into(),
+            vars: "/v.fd".into(),
+            disk: "/d.img".into(),
+            boot_timeout: Duration::from_secs(1),
+            log_dir: "/logs".into(),
+        };
+        assert_eq!(
+            args::of(&qemu_command(&spec).unwrap()).join(" "),
+            format!(
+                "-accel tcg -m 1536 -smp 1 -nodefaults -display none -monitor none -serial stdio -no-reboot \
+                 -machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on \
+                 -drive if=pflash,format=raw,unit=0,readonly=on,file={} \
+                 -drive if=pflash,format=raw,unit=1,file=/v.fd \
+                 -device virtio-scsi-pci,id=scsi0 \
+                 -drive file=/l.iso,if=none,id=live,media=cdrom,readonly=on,format=raw \
+                 -device scsi-cd,bus=scsi0.0,drive=live,bootindex=0 \
+                 -drive file=/d.img,if=none,id=target,format=raw -device virtio-blk-pci,drive=target",
+                super::super::OVMF_CODE_SECURE
+            )
         );
     }
 
