@@ -11,87 +11,21 @@
 //! `cargo build -p forge-daemon -p forge-cli`.
 
 mod daemon_common;
+mod forge_install;
 
 use forge_tests::cmd::run_ok as run;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use daemon_common::{ROOT_PW, SB_PW, USER_PW};
-use forge_tests::daemon::DaemonOptions;
-use forge_tests::env::ForgeEnv;
+use forge_install::{forge_install, mtools_fat};
 use forge_tests::qemu::{self, BootMode, BootOutcome, BootResult};
 use forge_tests::test_payload::{boot_payload, BootPayload};
-use forge_tests::users;
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
 
 fn skip_reason(mode: &BootMode) -> Option<String> {
     forge_tests::env::skip_reason().or_else(|| qemu::missing_prerequisite(mode))
-}
-
-/// An image FORGE installed; the environment is gone (daemon stopped).
-struct Installed {
-    dir: tempfile::TempDir,
-    image: PathBuf,
-}
-
-fn plan(boot: &str, host: &str, user: &str, tz: &str) -> String {
-    format!(
-        "version: 1\nhostname: {host}\nlocale: en_US.UTF-8\nkeyboard: {{ layout: us, variant: \"\" }}\n\
-         timezone: {tz}\nboot: {boot}\nfilesystem: ext4\n\
-         user: {{ name: {user}, full_name: Test User, admin: true }}\n\
-         package_groups: [core, base]\nservices: []\n"
-    )
-}
-
-/// `forgectl install` of the boot payload into a fresh 2 GiB image.
-fn forge_install(payload: &BootPayload, boot: &str, host: &str, user: &str, tz: &str) -> Installed {
-    let env = ForgeEnv::start(DaemonOptions {
-        payload: Some(payload.dir.clone()),
-        keyring: Some(payload.keyring.clone()),
-        ..DaemonOptions::default()
-    })
-    .expect("starting bus, polkitd and the daemon");
-    let img = env.daemon.create_image("disk.img", 2 << 30).expect("image");
-    let started = std::time::Instant::now();
-    let out = env
-        .forgectl_install(
-            &users::permitted().expect("test user"),
-            &plan(boot, host, user, tz),
-            &img,
-            (ROOT_PW, USER_PW),
-            &[],
-        )
-        .expect("running forgectl");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    let log = env.daemon.log();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "forgectl install failed\nstdout:\n{stdout}\nstderr:\n{stderr}\ndaemon log:\n{log}"
-    );
-    eprintln!("forge install {boot}: {:.1?}", started.elapsed());
-    for secret in [ROOT_PW, USER_PW, SB_PW] {
-        assert!(!stdout.contains(secret) && !stderr.contains(secret) && !log.contains(secret));
-    }
-    let out = Command::new("losetup")
-        .arg("-j")
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(out.stdout.is_empty(), "loop device left attached");
-    // Keep the image beyond the daemon's temp dir.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let image = dir.path().join("disk.img");
-    std::fs::rename(&img, &image)
-        .or_else(|_| std::fs::copy(&img, &image).map(|_| ()))
-        .expect("moving the image");
-    drop(env);
-    Installed { dir, image }
 }
 
 /// The names under the installed system's pkm database, read from the
@@ -208,18 +142,6 @@ fn bios_forge_install_boots_and_registers_every_package() {
     assert_marker(&r, "forge-bios", "bob", "Asia/Tokyo");
 }
 
-/// Byte offset of the ESP (partition 1) inside the image.
-fn esp_offset(image: &Path) -> u64 {
-    let start = run(Command::new("partx")
-        .args(["-g", "-o", "START", "-n", "1"])
-        .arg(image));
-    start.trim().parse::<u64>().expect("partx START") * 512
-}
-
-fn mtools_fat(image: &Path) -> String {
-    format!("{}@@{}", image.display(), esp_offset(image))
-}
-
 #[test]
 fn secure_boot_accepts_forges_mok_and_refuses_another_key() {
     let probe = BootMode::SecureBoot {
@@ -234,11 +156,7 @@ fn secure_boot_accepts_forges_mok_and_refuses_another_key() {
     let w = inst.dir.path();
     let fat = mtools_fat(&inst.image);
     // The MOK FORGE generated for this machine, as it put it on the ESP.
-    let mok = w.join("MOK.der");
-    run(Command::new("mcopy")
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .args(["-n", "-i", &fat, "::/MOK.der"])
-        .arg(&mok));
+    let mok = inst.mok_der();
     let vars = w.join("OVMF_VARS_MOK.fd");
     qemu::secure_boot_vars_with_mok(&mok, &vars)
         .expect("enrolling the MOK into the variable store");

@@ -32,6 +32,7 @@
 //! those media instead (copies, while scripts/build-live.sh rewrites them).
 
 mod daemon_common;
+mod forge_install;
 #[path = "live_install/mok.rs"]
 mod mok;
 
@@ -216,12 +217,9 @@ fn mokutil_import_in_the_live_session_then_mokmanager() {
 #[test]
 #[ignore = "opt-in: a forge install into an image and one TCG boot with MokManager (~1.5 min); live_install's run C covers it"]
 fn run_c_on_an_image_forge_installed() {
-    use daemon_common::{ROOT_PW, SB_PW, USER_PW};
-    use forge_tests::daemon::DaemonOptions;
-    use forge_tests::env::ForgeEnv;
+    use daemon_common::SB_PW;
     use forge_tests::qemu;
     use forge_tests::test_payload::boot_payload;
-    use forge_tests::users;
 
     let probe = Firmware::SecureBoot {
         vars: OVMF_VARS_SECURE.into(),
@@ -231,59 +229,14 @@ fn run_c_on_an_image_forge_installed() {
     {
         return skip(why);
     }
-    let payload = boot_payload();
-    let env = ForgeEnv::start(DaemonOptions {
-        payload: Some(payload.dir.clone()),
-        keyring: Some(payload.keyring.clone()),
-        ..DaemonOptions::default()
-    })
-    .expect("starting bus, polkitd and the daemon");
-    let img = env.daemon.create_image("disk.img", 2 << 30).expect("image");
-    let plan = "version: 1\nhostname: forge-mok\nlocale: en_US.UTF-8\n\
-                keyboard: { layout: us, variant: \"\" }\ntimezone: Europe/Berlin\nboot: efi\n\
-                filesystem: ext4\nuser: { name: dora, full_name: Test User, admin: true }\n\
-                package_groups: [core, base]\nservices: []\n";
-    let out = env
-        .forgectl_install(
-            &users::permitted().expect("test user"),
-            plan,
-            &img,
-            (ROOT_PW, USER_PW),
-            &[],
-        )
-        .expect("running forgectl");
-    assert!(
-        out.status.success(),
-        "forgectl install failed:\n{}\ndaemon log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        env.daemon.log()
-    );
-    let scratch = tempfile::tempdir().unwrap();
-    let image = scratch.path().join("disk.img");
-    std::fs::rename(&img, &image)
-        .or_else(|_| std::fs::copy(&img, &image).map(|_| ()))
-        .expect("moving the image");
-    drop(env);
-    let start = run_ok(
-        Command::new("partx")
-            .args(["-g", "-o", "START", "-n", "1"])
-            .arg(&image),
-    );
-    let esp = start.trim().parse::<u64>().expect("partx START") * 512;
-    let fat = format!("{}@@{esp}", image.display());
-    let der = scratch.path().join("MOK.der");
-    run_ok(
-        Command::new("mcopy")
-            .env("MTOOLS_SKIP_CHECK", "1")
-            .args(["-n", "-i", &fat, "::/MOK.der"])
-            .arg(&der),
-    );
-    let vars = scratch.path().join("vars.fd");
+    let inst =
+        forge_install::forge_install(&boot_payload(), "efi", "forge-mok", "dora", "Europe/Berlin");
+    let (image, der) = (&inst.image, inst.mok_der());
+    let vars = inst.dir.path().join("vars.fd");
     std::fs::copy(OVMF_VARS_SECURE, &vars).unwrap();
     mokmanager::queue_enrollment(&vars, &der, SB_PW).unwrap();
     let log_dir = target_dir().join("mokmanager-serial");
-    let r =
-        mok::enroll_and_boot(&image, &vars, SB_PW, &log_dir).unwrap_or_else(|e| panic!("{e:#}"));
+    let r = mok::enroll_and_boot(image, &vars, SB_PW, &log_dir).unwrap_or_else(|e| panic!("{e:#}"));
     qemu::assert_marker(
         &r,
         "forge-mok",
