@@ -595,9 +595,12 @@ fn live_session_installs_enrolls_and_boots() {
         SB_PW,
         &log_dir,
     ) {
-        Ok(r) => {
-            forge_tests::qemu::assert_marker(&r, HOSTNAME, USER_NAME, "../usr/share/zoneinfo/Etc/UTC")
-        }
+        Ok(r) => forge_tests::qemu::assert_marker(
+            &r,
+            HOSTNAME,
+            USER_NAME,
+            "../usr/share/zoneinfo/Etc/UTC",
+        ),
         Err(e) => problems.push(format!("(4) enrollment and first boot: {e:#}")),
     }
     assert_no_problems(&problems, &log_dir);
