@@ -21,11 +21,8 @@ fn permitted_dry_run_reports_in_order_and_leaks_no_password() -> anyhow::Result<
     let env = start(&payload)?;
     let img = image(&env)?;
     let before = sha256(&img)?;
-    let mut c = env.client(&users::permitted()?)?;
-    c.request("watch")?;
-    let r = install(&mut c, &plan_yaml(&["base"]), &io_json(&img, true))?;
-    assert_eq!(r["ok"], true, "{r}");
-    let path = r["path"].as_str().unwrap().to_string();
+    let mut c = watching_client(&env)?;
+    let path = started_job(&mut c, &plan_yaml(&["base"]), &io_json(&img, true))?;
     assert!(path.starts_with("/org/intergenos/Forge1/Job/"), "{path}");
     let fin = finished(&mut c, &path)?;
     assert_eq!(
@@ -161,11 +158,8 @@ fn second_install_is_busy_and_a_vanished_client_does_not_stop_the_job() -> anyho
     payload.tamper("busybox")?; // the first job waits in awaiting-override
     let env = start(&payload)?;
     let img = image(&env)?;
-    let mut a = env.client(&users::permitted()?)?;
-    a.request("watch")?;
-    let r = install(&mut a, &plan_yaml(&["core"]), &io_json(&img, true))?;
-    assert_eq!(r["ok"], true, "{r}");
-    let path = r["path"].as_str().unwrap().to_string();
+    let mut a = watching_client(&env)?;
+    let path = started_job(&mut a, &plan_yaml(&["core"]), &io_json(&img, true))?;
     a.wait_signal(|s| s["signal"] == "IntegrityFailed", JOB_TIMEOUT)?;
 
     let mut b = env.client(&users::installer_only()?)?;
@@ -208,11 +202,8 @@ fn active_job_names_the_running_job_and_root_after() -> anyhow::Result<()> {
     assert_eq!(idle["ok"], true, "{idle}");
     assert!(idle["path"].is_null(), "no job yet: {idle}");
 
-    let mut a = env.client(&users::permitted()?)?;
-    a.request("watch")?;
-    let r = install(&mut a, &plan_yaml(&["core"]), &io_json(&img, true))?;
-    assert_eq!(r["ok"], true, "{r}");
-    let path = r["path"].as_str().unwrap().to_string();
+    let mut a = watching_client(&env)?;
+    let path = started_job(&mut a, &plan_yaml(&["core"]), &io_json(&img, true))?;
     let running = reader.request("active-job")?;
     assert_eq!(running["path"], path.as_str(), "while running: {running}");
     a.wait_signal(|s| s["signal"] == "IntegrityFailed", JOB_TIMEOUT)?;
@@ -241,9 +232,7 @@ fn job_finishes_after_its_client_disconnects() -> anyhow::Result<()> {
     let env = start(&payload)?;
     let img = image(&env)?;
     let mut a = env.client(&users::permitted()?)?;
-    let r = install(&mut a, &plan_yaml(&["base"]), &io_json(&img, true))?;
-    assert_eq!(r["ok"], true, "{r}");
-    let path = r["path"].as_str().unwrap().to_string();
+    let path = started_job(&mut a, &plan_yaml(&["base"]), &io_json(&img, true))?;
     a.kill(); // gone right after Install returned
 
     let mut b = env.client(&users::outsider()?)?; // reading needs no rights
@@ -395,18 +384,16 @@ fn a_failing_phase_is_reported_and_leaves_no_loop_device() -> anyhow::Result<()>
         return Ok(());
     }
     let payload = signed_payload()?;
-    let env = forge_tests::env::ForgeEnv::start(forge_tests::daemon::DaemonOptions {
-        payload: Some(payload.payload.clone()),
-        keyring: Some(payload.keyring.clone()),
-        fail_at_phase: Some("mount".into()),
-        ..Default::default()
-    })?;
+    let env = start_with(
+        &payload,
+        forge_tests::daemon::DaemonOptions {
+            fail_at_phase: Some("mount".into()),
+            ..Default::default()
+        },
+    )?;
     let img = image(&env)?;
-    let mut c = env.client(&users::permitted()?)?;
-    c.request("watch")?;
-    let r = install(&mut c, &plan_yaml(&["core"]), &io_json(&img, false))?;
-    assert_eq!(r["ok"], true, "{r}");
-    let path = r["path"].as_str().unwrap().to_string();
+    let mut c = watching_client(&env)?;
+    let path = started_job(&mut c, &plan_yaml(&["core"]), &io_json(&img, false))?;
     let fin = finished(&mut c, &path)?;
     assert_eq!(fin["args"][0], false, "{fin}");
     assert_eq!(fin["args"][1], "partition", "phase_completed: {fin}");
@@ -431,17 +418,16 @@ fn a_real_install_goes_on_after_its_client_vanishes_mid_job() -> anyhow::Result<
     let payload = signed_payload()?;
     // A real (not dry) install; this small payload has no boot loader, so
     // the job is made to stop at `bootloader` after the disk phases ran.
-    let env = forge_tests::env::ForgeEnv::start(forge_tests::daemon::DaemonOptions {
-        payload: Some(payload.payload.clone()),
-        keyring: Some(payload.keyring.clone()),
-        fail_at_phase: Some("bootloader".into()),
-        ..Default::default()
-    })?;
+    let env = start_with(
+        &payload,
+        forge_tests::daemon::DaemonOptions {
+            fail_at_phase: Some("bootloader".into()),
+            ..Default::default()
+        },
+    )?;
     let img = image(&env)?;
     let mut a = env.client(&users::permitted()?)?;
-    let r = install(&mut a, &plan_yaml(&["base"]), &io_json(&img, false))?;
-    assert_eq!(r["ok"], true, "{r}");
-    let path = r["path"].as_str().unwrap().to_string();
+    let path = started_job(&mut a, &plan_yaml(&["base"]), &io_json(&img, false))?;
     a.kill(); // gone while the disk phases run
 
     let mut b = env.client(&users::outsider()?)?;
@@ -475,17 +461,16 @@ fn a_panicking_phase_still_finishes_the_job_and_releases_everything() -> anyhow:
         return Ok(());
     }
     let payload = signed_payload()?;
-    let env = forge_tests::env::ForgeEnv::start(forge_tests::daemon::DaemonOptions {
-        payload: Some(payload.payload.clone()),
-        keyring: Some(payload.keyring.clone()),
-        panic_at_phase: Some("config".into()),
-        ..Default::default()
-    })?;
+    let env = start_with(
+        &payload,
+        forge_tests::daemon::DaemonOptions {
+            panic_at_phase: Some("config".into()),
+            ..Default::default()
+        },
+    )?;
     let img = image(&env)?;
     let mut a = env.client(&users::permitted()?)?;
-    let r = install(&mut a, &plan_yaml(&["base"]), &io_json(&img, false))?;
-    assert_eq!(r["ok"], true, "{r}");
-    let path = r["path"].as_str().unwrap().to_string();
+    let path = started_job(&mut a, &plan_yaml(&["base"]), &io_json(&img, false))?;
     let p = props_when_done(&mut a, &path)?;
     let log = env.daemon.log();
     assert_eq!(p["props"]["State"], "failed", "{p}\n{log}");

@@ -14,7 +14,6 @@ use std::path::Path;
 use daemon_common::*;
 use forge_tests::daemon::DaemonOptions;
 use forge_tests::env::ForgeEnv;
-use forge_tests::users;
 
 /// Everything under the daemon's staging directory, as relative paths.
 fn staging_entries(staging: &Path) -> Vec<String> {
@@ -57,20 +56,15 @@ fn a_dry_run_and_a_real_install_leave_the_staging_directory_empty() -> anyhow::R
     let payload = signed_payload()?;
     let env = start(&payload)?;
     let img = image(&env)?;
-    let mut c = env.client(&users::permitted()?)?;
-    c.request("watch")?;
+    let mut c = watching_client(&env)?;
 
-    let r = install(&mut c, &plan_yaml(&["core"]), &io_json(&img, true))?;
-    assert_eq!(r["ok"], true, "{r}");
-    let path = r["path"].as_str().unwrap().to_string();
+    let path = started_job(&mut c, &plan_yaml(&["core"]), &io_json(&img, true))?;
     let fin = finished(&mut c, &path)?;
     assert_eq!(fin["args"][0], true, "dry run: {fin}");
     assert_staging_empty(&env, "dry run");
 
     // This payload has no boot loader: the install succeeds with warnings.
-    let r = install(&mut c, &plan_yaml(&["core"]), &io_json(&img, false))?;
-    assert_eq!(r["ok"], true, "{r}");
-    let path = r["path"].as_str().unwrap().to_string();
+    let path = started_job(&mut c, &plan_yaml(&["core"]), &io_json(&img, false))?;
     let fin = finished(&mut c, &path)?;
     let log = env.daemon.log();
     assert_eq!(fin["args"][0], true, "{fin}\n{log}");
@@ -85,18 +79,16 @@ fn a_failed_install_leaves_the_staging_directory_empty() -> anyhow::Result<()> {
         return Ok(());
     }
     let payload = signed_payload()?;
-    let env = ForgeEnv::start(DaemonOptions {
-        payload: Some(payload.payload.clone()),
-        keyring: Some(payload.keyring.clone()),
-        fail_at_phase: Some("hooks".into()),
-        ..DaemonOptions::default()
-    })?;
+    let env = start_with(
+        &payload,
+        DaemonOptions {
+            fail_at_phase: Some("hooks".into()),
+            ..DaemonOptions::default()
+        },
+    )?;
     let img = image(&env)?;
-    let mut c = env.client(&users::permitted()?)?;
-    c.request("watch")?;
-    let r = install(&mut c, &plan_yaml(&["core"]), &io_json(&img, false))?;
-    assert_eq!(r["ok"], true, "{r}");
-    let path = r["path"].as_str().unwrap().to_string();
+    let mut c = watching_client(&env)?;
+    let path = started_job(&mut c, &plan_yaml(&["core"]), &io_json(&img, false))?;
     let fin = finished(&mut c, &path)?;
     // It failed after the new root was mounted in the staging directory.
     assert_eq!(fin["args"][0], false, "{fin}");
@@ -111,18 +103,16 @@ fn a_cancelled_install_leaves_the_staging_directory_empty() -> anyhow::Result<()
         return Ok(());
     }
     let payload = signed_payload()?;
-    let env = ForgeEnv::start(DaemonOptions {
-        payload: Some(payload.payload.clone()),
-        keyring: Some(payload.keyring.clone()),
-        pause_at_phase: Some(("packages".into(), 60)),
-        ..DaemonOptions::default()
-    })?;
+    let env = start_with(
+        &payload,
+        DaemonOptions {
+            pause_at_phase: Some(("packages".into(), 60)),
+            ..DaemonOptions::default()
+        },
+    )?;
     let img = image(&env)?;
-    let mut c = env.client(&users::permitted()?)?;
-    c.request("watch")?;
-    let r = install(&mut c, &plan_yaml(&["core"]), &io_json(&img, false))?;
-    assert_eq!(r["ok"], true, "{r}");
-    let path = r["path"].as_str().unwrap().to_string();
+    let mut c = watching_client(&env)?;
+    let path = started_job(&mut c, &plan_yaml(&["core"]), &io_json(&img, false))?;
     c.wait_signal(
         |s| s["signal"] == "PhaseStarted" && s["args"][0] == "packages",
         JOB_TIMEOUT,

@@ -119,11 +119,33 @@ pub fn io_json(disk: &Path, dry_run: bool) -> String {
 
 /// The environment with the daemon using `payload`.
 pub fn start(payload: &TestPayload) -> Result<ForgeEnv> {
+    start_with(payload, DaemonOptions::default())
+}
+
+/// The environment with the daemon using `payload` and the rest of `opts`
+/// (a fault, a pause, ...).
+pub fn start_with(payload: &TestPayload, opts: DaemonOptions) -> Result<ForgeEnv> {
     ForgeEnv::start(DaemonOptions {
         payload: Some(payload.payload.clone()),
         keyring: Some(payload.keyring.clone()),
-        ..DaemonOptions::default()
+        ..opts
     })
+}
+
+/// A client of a permitted user that has asked for the job signals
+/// (`watch`).
+pub fn watching_client(env: &ForgeEnv) -> Result<Client> {
+    let mut c = env.client(&forge_tests::users::permitted()?)?;
+    c.request("watch")?;
+    Ok(c)
+}
+
+/// Sends `install` (see [`install`]), asserts the daemon took it, and
+/// returns the new job's object path.
+pub fn started_job(client: &mut Client, plan: &str, io: &str) -> Result<String> {
+    let r = install(client, plan, io)?;
+    assert_eq!(r["ok"], true, "{r}");
+    Ok(r["path"].as_str().context("no job path")?.to_string())
 }
 
 /// A 128 MiB sparse image in the daemon's image_dir.
