@@ -1,9 +1,38 @@
-//! Running the tools the suites use (mtools, sbsign, openssl, ...): a
-//! command that must succeed, its stdout returned, its full output in the
-//! panic message when it does not.
+//! Running the tools the suites use (mtools, sbsign, openssl,
+//! systemd-analyze, ...): whether a tool is there, a command that must
+//! succeed, its stdout returned, its full output in the panic message when
+//! it does not.
 
 use std::path::Path;
 use std::process::Command;
+
+/// Whether `tool` is on PATH (`command -v`).
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// `systemd-analyze verify` of `unit` (the text of `forge-daemon.service`,
+/// written to a temp copy of that name) passes without a word. Panics
+/// otherwise. For tests only.
+pub fn assert_unit_verifies(unit: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("forge-daemon.service");
+    std::fs::write(&copy, unit).unwrap();
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.trim().is_empty(),
+        "systemd-analyze verify: {stderr}"
+    );
+}
 
 /// Runs `cmd`, panicking with its status and output unless it succeeds;
 /// returns its stdout. For tests only.

@@ -6,14 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use forge_tests::bus::repo_root;
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
+use forge_tests::cmd::{assert_unit_verifies, have};
 
 #[test]
 fn xml_files_are_well_formed_and_name_both_actions() {
@@ -76,23 +69,7 @@ fn systemd_unit_verifies() {
     assert!(unit.contains("Type=dbus") && unit.contains("BusName=org.intergenos.Forge1"));
     // The binary is not installed here: verify a copy whose ExecStart points
     // at an executable that exists.
-    let dir = tempfile::tempdir().unwrap();
-    let copy = dir.path().join("forge-daemon.service");
-    std::fs::write(
-        &copy,
-        unit.replace("/usr/libexec/forge-daemon", "/bin/true"),
-    )
-    .unwrap();
-    let out = Command::new("systemd-analyze")
-        .args(["verify", "--man=no"])
-        .arg(&copy)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stderr.trim().is_empty(),
-        "systemd-analyze verify: {stderr}"
-    );
+    assert_unit_verifies(&unit.replace("/usr/libexec/forge-daemon", "/bin/true"));
 }
 
 /// The unit's exposure as `systemd-analyze security --offline=true` scores

@@ -16,6 +16,8 @@
 //! builds them (minutes). The live variant (`--live`, into a second tree
 //! holding an existing configuration) reuses them too.
 
+mod release_build;
+
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -23,28 +25,10 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use forge_tests::bus::{repo_root, TestBus};
+use forge_tests::cmd::{assert_unit_verifies, have};
 use forge_tests::polkit::Polkit;
 use forge_tests::skip::skip;
-
-/// `<target>`, found from this test executable (`<target>/debug/deps/..`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    let mut dir = exe.parent().expect("test executable has a directory");
-    if dir.ends_with("deps") {
-        dir = dir.parent().expect("deps has a parent");
-    }
-    dir.parent()
-        .expect("profile dir has a parent")
-        .to_path_buf()
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
+use forge_tests::test_payload::target_dir;
 
 /// Runs install.sh into a fresh `<target>/install-layout/<name>` (after
 /// `prepare` put something into it), or says why it failed.
@@ -72,28 +56,10 @@ fn install(name: &str, args: &[&str], prepare: impl FnOnce(&Path)) -> Result<Pat
     Ok(dest)
 }
 
-/// Whether `<target>/release/<bin>` is newer than every source cargo's
-/// dep-info (`<bin>.d`: `target: dep dep ...`, spaces escaped with `\`)
-/// says it was built from.
+/// Whether `<target>/release/<bin>` is newer than every source it was
+/// built from.
 fn fresh(bin: &str) -> bool {
-    let path = target_dir().join("release").join(bin);
-    let mtime = |p: &Path| p.metadata().and_then(|m| m.modified()).ok();
-    let (Some(built), Ok(dep_info)) = (
-        mtime(&path),
-        std::fs::read_to_string(path.with_extension("d")),
-    ) else {
-        return false;
-    };
-    let Some((_, deps)) = dep_info.lines().next().and_then(|l| l.split_once(": ")) else {
-        return false;
-    };
-    let deps = deps.replace("\\ ", "\u{0}");
-    let sources: Vec<PathBuf> = deps
-        .split(' ')
-        .filter(|d| !d.is_empty())
-        .map(|d| PathBuf::from(d.replace('\u{0}', " ")))
-        .collect();
-    !sources.is_empty() && sources.iter().all(|s| mtime(s).is_some_and(|t| t <= built))
+    release_build::not_fresh(&release_build::release_dir().join(bin)).is_none()
 }
 
 /// The default install (no `--live`), made once for every test. The
@@ -431,23 +397,7 @@ fn systemd_unit_and_activation_file_start_the_installed_daemon() {
     // Verify the unit with its ExecStart pointing at the installed binary.
     let installed_binary = root.join(binary.trim_start_matches('/'));
     assert!(installed_binary.is_file());
-    let dir = tempfile::tempdir().unwrap();
-    let copy = dir.path().join("forge-daemon.service");
-    std::fs::write(
-        &copy,
-        unit.replace(binary, &installed_binary.display().to_string()),
-    )
-    .unwrap();
-    let out = Command::new("systemd-analyze")
-        .args(["verify", "--man=no"])
-        .arg(&copy)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stderr.trim().is_empty(),
-        "systemd-analyze verify: {stderr}"
-    );
+    assert_unit_verifies(&unit.replace(binary, &installed_binary.display().to_string()));
 }
 
 #[test]

@@ -15,10 +15,13 @@
 //! the sources cargo built it from (its dep-info, `<name>.d`), is a skip (a
 //! failure under `FORGE_TEST_STRICT=1`).
 
-use std::path::{Path, PathBuf};
+mod release_build;
+
+use std::path::Path;
 use std::process::Command;
 
 use forge_tests::skip::skip;
+use release_build::release_dir;
 
 /// `forge-payload`'s testkit, which neither binary may carry.
 const TESTKIT_STRINGS: &[&str] = &[
@@ -66,69 +69,10 @@ const SHIPPED: &[Shipped] = &[
     },
 ];
 
-/// `<target>/release`, found from this test executable (`<target>/debug/deps/..`).
-fn release_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    let mut dir = exe.parent().expect("test executable has a directory");
-    if dir.ends_with("deps") {
-        dir = dir.parent().expect("deps has a parent");
-    }
-    dir.parent()
-        .expect("profile dir has a parent")
-        .join("release")
-}
-
-/// The files cargo's dep-info (`target: dep dep ...`, spaces escaped with
-/// `\`) says `bin` was built from.
-fn sources_of(dep_info: &str) -> Vec<PathBuf> {
-    let Some((_, deps)) = dep_info.lines().next().and_then(|l| l.split_once(": ")) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut chars = deps.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => cur.extend(chars.next()),
-            ' ' => {
-                if !cur.is_empty() {
-                    out.push(PathBuf::from(std::mem::take(&mut cur)));
-                }
-            }
-            c => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        out.push(PathBuf::from(cur));
-    }
-    out
-}
-
 /// Why `bin` cannot be inspected here, if it cannot.
 fn unusable(bin: &Path) -> Option<String> {
     let how = "run `cargo build --release -p forge-daemon -p forge-gui` (scripts/test.sh does)";
-    let mtime = |p: &Path| p.metadata().and_then(|m| m.modified()).ok();
-    let Some(built) = mtime(bin) else {
-        return Some(format!("{} is not built; {how}", bin.display()));
-    };
-    let dep_info = std::fs::read_to_string(bin.with_extension("d")).unwrap_or_default();
-    let sources = sources_of(&dep_info);
-    if sources.is_empty() {
-        return Some(format!(
-            "{}.d (cargo's dep-info) is missing; {how}",
-            bin.display()
-        ));
-    }
-    sources
-        .iter()
-        .find(|s| mtime(s).is_none_or(|t| t > built))
-        .map(|s| {
-            format!(
-                "{} is older than {} (or it is gone); {how}",
-                bin.display(),
-                s.display()
-            )
-        })
+    release_build::not_fresh(bin).map(|why| format!("{why}; {how}"))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
