@@ -19,12 +19,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-/// The repository root (parent of the `tests/` crate).
+/// The repository root (parent of the `tests/` crate); the same as
+/// [`crate::test_payload::workspace_root`].
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+    crate::test_payload::workspace_root()
 }
 
 /// A running private system-like bus.
