@@ -23,6 +23,7 @@
 //! otherwise (fails under `FORGE_TEST_STRICT=1`).
 
 mod daemon_common;
+mod walk_common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ use forge_tests::env::ForgeEnv;
 use forge_tests::skip::skip;
 use forge_tests::users::{self, TestUser};
 use serde_json::Value;
+use walk_common::{assert_no_password, check_accepted_plan};
 
 /// The wizard built with its autopilot (feature `autopilot` of forge-gui).
 const GUI: &str = "forge-gui-autopilot";
@@ -190,39 +192,26 @@ fn walk(env: &ForgeEnv, user: &TestUser, script: &str, dir: &Path) -> Result<Val
     Walk::spawn(env, user, script, dir)?.wait(env)
 }
 
+/// The autopilot script of the walks' choices (walk_common).
 fn script(disk: &Path, dry_run: bool) -> String {
+    use walk_common::{FULL_NAME, HOST, LAYOUT, LOCALE, TIMEZONE, VARIANT};
     format!(
-        "locale: de_DE.UTF-8\nlayout: de\nvariant: nodeadkeys\ntimezone: Europe/Berlin\n\
-         boot: bios\ndisk: {}\nfull_name: Alice Liddell\npassword: {USER_PW}\n\
+        "locale: {LOCALE}\nlayout: {LAYOUT}\nvariant: {VARIANT}\ntimezone: {TIMEZONE}\n\
+         boot: bios\ndisk: {}\nfull_name: {FULL_NAME}\npassword: {USER_PW}\n\
          root_password: {ROOT_PW}\nsecure_boot_password: {SB_PW}\n\
-         hostname: wonderland\ndry_run: {dry_run}\n",
+         hostname: {HOST}\ndry_run: {dry_run}\n",
         disk.display()
     )
 }
 
 /// The plan the daemon accepted equals the GUI's, and holds the choices.
 fn check_accepted(env: &ForgeEnv, outcome: &Value) -> Result<()> {
-    let accepted = std::fs::read_to_string(&env.daemon.accepted_plan)
-        .with_context(|| format!("{}", env.daemon.accepted_plan.display()))?;
+    let (accepted, _) = check_accepted_plan(env)?;
     assert_eq!(
         accepted,
         outcome["plan_yaml"].as_str().unwrap_or_default(),
         "the accepted install.yaml differs from the plan the GUI built"
     );
-    let plan = forge_proto::validate::parse_plan(&accepted)
-        .map_err(|e| anyhow::anyhow!("accepted plan does not parse: {e}"))?;
-    assert_eq!(plan.locale, "de_DE.UTF-8");
-    assert_eq!(plan.keyboard.layout, "de");
-    assert_eq!(plan.keyboard.variant, "nodeadkeys");
-    assert_eq!(plan.timezone, "Europe/Berlin");
-    assert_eq!(plan.boot, "bios");
-    assert_eq!(plan.hostname, "wonderland");
-    assert_eq!(plan.user.name, "alice");
-    assert_eq!(plan.user.full_name, "Alice Liddell");
-    assert!(plan.user.admin);
-    for pw in [ROOT_PW, USER_PW, SB_PW] {
-        assert!(!accepted.contains(pw), "a password reached install.yaml");
-    }
     Ok(())
 }
 
@@ -259,10 +248,7 @@ fn dry_run_walk_reaches_done_and_the_accepted_plan_matches() -> Result<()> {
     );
     check_accepted(&env, &out)?;
     assert_eq!(sha256(&img)?, before, "a dry run wrote the image");
-    let log = env.daemon.log();
-    for pw in [ROOT_PW, USER_PW, SB_PW] {
-        assert!(!log.contains(pw), "a password reached the daemon log");
-    }
+    assert_no_password(&env.daemon.log(), "the daemon log");
     Ok(())
 }
 
@@ -299,19 +285,9 @@ fn real_install_walk_into_a_disk_image_reaches_done() -> Result<()> {
         skip(why);
         return Ok(());
     }
-    let boot = match forge_tests::test_payload::try_boot_payload() {
-        Ok(b) => b,
-        Err(e) => {
-            skip(format!("the boot test payload cannot be built here: {e:#}"));
-            return Ok(());
-        }
+    let Some((env, img)) = walk_common::start_real_install("gui-install.img")? else {
+        return Ok(());
     };
-    let env = ForgeEnv::start(DaemonOptions {
-        payload: Some(boot.dir.clone()),
-        keyring: Some(boot.keyring.clone()),
-        ..DaemonOptions::default()
-    })?;
-    let img = env.daemon.create_image("gui-install.img", 2 << 30)?;
     let dir = shared_dir()?;
     let out = walk(&env, &users::permitted()?, &script(&img, false), dir.path())?;
     assert_eq!(out["reached_done"], true, "{out}");
@@ -345,12 +321,13 @@ fn forged_job_signals_from_another_connection_are_ignored() -> Result<()> {
         return Ok(());
     }
     let payload = signed_payload()?;
-    let env = ForgeEnv::start(DaemonOptions {
-        payload: Some(payload.payload.clone()),
-        keyring: Some(payload.keyring.clone()),
-        pause_at_phase: Some(("packages".into(), 600)),
-        ..DaemonOptions::default()
-    })?;
+    let env = start_with(
+        &payload,
+        DaemonOptions {
+            pause_at_phase: Some(("packages".into(), 600)),
+            ..DaemonOptions::default()
+        },
+    )?;
     let img = image(&env)?;
     let dir = shared_dir()?;
     let mut gui = Walk::spawn(&env, &users::permitted()?, &script(&img, false), dir.path())?;

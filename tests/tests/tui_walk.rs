@@ -30,26 +30,26 @@
 
 mod daemon_common;
 mod tui_common;
+mod walk_common;
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use daemon_common::*;
-use forge_tests::daemon::{built_binary, DaemonOptions};
+use forge_tests::daemon::built_binary;
 use forge_tests::env::ForgeEnv;
 use forge_tests::qemu::{self, BootMode};
 use forge_tests::skip::skip;
 use forge_tests::users::{self, TestUser};
 use tui_common::*;
+use walk_common::{assert_no_password, check_accepted_plan, FULL_NAME, HOST};
 
-const HOST: &str = "wonderland";
-const FULL_NAME: &str = "Alice Liddell";
 const REGION: Region = Region {
-    locale: "de_DE.UTF-8",
-    layout: "de",
-    variant: "nodeadkeys",
+    locale: walk_common::LOCALE,
+    layout: walk_common::LAYOUT,
+    variant: walk_common::VARIANT,
     variant_search: "German (no dead keys)",
-    timezone: "Europe/Berlin",
+    timezone: walk_common::TIMEZONE,
 };
 
 fn choices(disk: &std::path::Path, trial_run: bool) -> tui_common::Choices {
@@ -62,27 +62,6 @@ fn choices(disk: &std::path::Path, trial_run: bool) -> tui_common::Choices {
         trial_run,
         region: Some(REGION),
     }
-}
-
-/// The accepted plan holds the walk's choices and no password; returns it.
-fn check_accepted(env: &ForgeEnv) -> Result<forge_proto::InstallPlan> {
-    let accepted = std::fs::read_to_string(&env.daemon.accepted_plan)
-        .with_context(|| format!("{}", env.daemon.accepted_plan.display()))?;
-    let plan = forge_proto::validate::parse_plan(&accepted)
-        .map_err(|e| anyhow::anyhow!("accepted plan does not parse: {e}"))?;
-    assert_eq!(plan.hostname, HOST);
-    assert_eq!(plan.locale, REGION.locale);
-    assert_eq!(plan.keyboard.layout, REGION.layout);
-    assert_eq!(plan.keyboard.variant, REGION.variant);
-    assert_eq!(plan.timezone, REGION.timezone);
-    assert_eq!(plan.boot, "bios");
-    assert_eq!(plan.user.name, "alice");
-    assert_eq!(plan.user.full_name, FULL_NAME);
-    assert!(plan.user.admin);
-    for pw in [ROOT_PW, USER_PW, SB_PW] {
-        assert!(!accepted.contains(pw), "a password reached install.yaml");
-    }
-    Ok(plan)
 }
 
 #[test]
@@ -130,14 +109,11 @@ fn dry_run_walk_reaches_done_in_80x24() -> Result<()> {
         "the dry run did not succeed:\n{screen}\n{}",
         env.daemon.log()
     );
-    check_accepted(&env)?;
+    check_accepted_plan(&env)?;
     assert_eq!(sha256(&img)?, before, "a dry run wrote the image");
     w.t.send_keys(&["Enter"])?;
     assert_eq!(w.t.wait_exit(SCREEN)?, "status 0");
-    let log = env.daemon.log();
-    for pw in [ROOT_PW, USER_PW, SB_PW] {
-        assert!(!log.contains(pw), "a password reached the daemon log");
-    }
+    assert_no_password(&env.daemon.log(), "the daemon log");
     Ok(())
 }
 
@@ -454,19 +430,9 @@ fn real_install_walk_boots_under_qemu() -> Result<()> {
         skip(why);
         return Ok(());
     }
-    let boot = match forge_tests::test_payload::try_boot_payload() {
-        Ok(b) => b,
-        Err(e) => {
-            skip(format!("the boot test payload cannot be built here: {e:#}"));
-            return Ok(());
-        }
+    let Some((env, img)) = walk_common::start_real_install("tui-install.img")? else {
+        return Ok(());
     };
-    let env = ForgeEnv::start(DaemonOptions {
-        payload: Some(boot.dir.clone()),
-        keyring: Some(boot.keyring.clone()),
-        ..DaemonOptions::default()
-    })?;
-    let img = env.daemon.create_image("tui-install.img", 2 << 30)?;
     let user = users::permitted()?;
     let mut w = Walk::start(&env, &user, "install", &[], (80, 24))?;
     w.walk_to_confirm(&choices(&img, false))?;
@@ -477,7 +443,7 @@ fn real_install_walk_boots_under_qemu() -> Result<()> {
     let (ok, screen) = w.wait_done(Duration::from_secs(900))?;
     w.shot("done")?;
     assert!(ok, "the install failed:\n{screen}\n{}", env.daemon.log());
-    let plan = check_accepted(&env)?;
+    let (_, plan) = check_accepted_plan(&env)?;
     w.t.send_keys(&["Enter"])?;
     w.t.wait_exit(SCREEN)?;
     drop(w);
