@@ -88,24 +88,32 @@ fn which(bin: &str) -> Option<PathBuf> {
 /// one) with `mok_der` (an X.509 certificate, DER) in shim's `MokList`, as if
 /// the user had enrolled it with MokManager.
 pub fn secure_boot_vars_with_mok(mok_der: &Path, out: &Path) -> Result<()> {
-    let output = Command::new(VIRT_FW_VARS)
-        .arg("--input")
-        .arg(OVMF_VARS_SECURE)
-        .arg("--output")
-        .arg(out)
-        .arg("--add-mok")
-        .arg(MOK_OWNER_GUID)
-        .arg(mok_der)
+    virt_fw_vars(&[
+        "--input".as_ref(),
+        OVMF_VARS_SECURE.as_ref(),
+        "--output".as_ref(),
+        out.as_os_str(),
+        "--add-mok".as_ref(),
+        MOK_OWNER_GUID.as_ref(),
+        mok_der.as_os_str(),
+    ])
+    .map(drop)
+}
+
+/// Runs virt-fw-vars with `args`: its standard output, or an error with
+/// the arguments and what it printed on standard error.
+pub fn virt_fw_vars(args: &[&std::ffi::OsStr]) -> Result<String> {
+    let out = Command::new(VIRT_FW_VARS)
+        .args(args)
         .output()
         .with_context(|| format!("running {VIRT_FW_VARS}"))?;
-    if !output.status.success() {
+    if !out.status.success() {
         bail!(
-            "virt-fw-vars --add-mok {} failed: {}",
-            mok_der.display(),
-            String::from_utf8_lossy(&output.stderr)
+            "virt-fw-vars {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn qemu_command(image: &Path, mode: &BootMode, scratch: &Path) -> Result<Command> {

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use super::serial::{SerialVm, KEY_DOWN, KEY_ENTER};
-use super::{MOK_OWNER_GUID, VIRT_FW_VARS};
+use super::MOK_OWNER_GUID;
 
 /// shim's prompt before it starts MokManager.
 pub const PROMPT: &str = "Press any key to perform MOK management";
@@ -213,20 +213,12 @@ pub fn queue_enrollment(vars: &Path, der: &Path, password: &str) -> Result<()> {
     );
     let json_file = scratch.path().join("mok.json");
     std::fs::write(&json_file, json).context("writing the variables' JSON")?;
-    let out = Command::new(VIRT_FW_VARS)
-        .arg("--inplace")
-        .arg(vars)
-        .arg("--set-json")
-        .arg(&json_file)
-        .output()
-        .with_context(|| format!("running {VIRT_FW_VARS}"))?;
-    if !out.status.success() {
-        bail!(
-            "virt-fw-vars --set-json on {}: {}",
-            vars.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    super::virt_fw_vars(&[
+        "--inplace".as_ref(),
+        vars.as_os_str(),
+        "--set-json".as_ref(),
+        json_file.as_os_str(),
+    ])?;
     Ok(())
 }
 

@@ -16,32 +16,18 @@
 //! `<log_dir>/run-c-mok.log` (raw) and `.txt` (escape sequences removed).
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use forge_tests::qemu::mokmanager;
 use forge_tests::qemu::serial::{SerialSpec, SerialVm};
-use forge_tests::qemu::{BootOutcome, BootResult, MARKER, VIRT_FW_VARS};
+use forge_tests::qemu::{BootOutcome, BootResult, MARKER};
 
 /// From the reset to the installed system's marker (TCG).
 const MARKER_TIMEOUT: Duration = Duration::from_secs(600);
 
 fn vars_listing(vars: &Path) -> Result<String> {
-    let out = Command::new(VIRT_FW_VARS)
-        .arg("-i")
-        .arg(vars)
-        .arg("-p")
-        .output()
-        .with_context(|| format!("running {VIRT_FW_VARS}"))?;
-    if !out.status.success() {
-        bail!(
-            "virt-fw-vars -p {}: {}",
-            vars.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    forge_tests::qemu::virt_fw_vars(&["-i".as_ref(), vars.as_os_str(), "-p".as_ref()])
 }
 
 /// Boots `disk` with `vars` (used in place), enrolls the queued key with
