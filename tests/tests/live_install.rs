@@ -157,11 +157,37 @@ fn session_is_real(vm: &mut SessionVm, problems: &mut Vec<String>) {
     );
 }
 
+/// The unit's state and the hardening properties the checks read.
+const UNIT_SHOW: &str =
+    "systemctl show forge-daemon -p ActiveState -p SubState -p Type -p BusName \
+                         -p ProtectSystem -p NoNewPrivileges -p PrivateNetwork -p ProtectHome \
+                         -p RestrictNamespaces -p CapabilityBoundingSet";
+
+/// Whether `systemctl show` (UNIT_SHOW) says: running, as the D-Bus
+/// service it is, with its sandbox.
+fn active_and_hardened(show: &str) -> bool {
+    prop(show, "ActiveState") == "active"
+        && prop(show, "Type") == "dbus"
+        && prop(show, "BusName") == "org.intergenos.Forge1"
+        && prop(show, "ProtectSystem") == "strict"
+        && prop(show, "NoNewPrivileges") == "yes"
+        && prop(show, "PrivateNetwork") == "yes"
+        && prop(show, "ProtectHome") == "yes"
+}
+
+/// dbus-daemon's journal lines of this boot saying who made it start
+/// FORGE's service: `Activating via systemd: service
+/// name='org.intergenos.Forge1' unit='forge-daemon.service' requested by
+/// ... comm="<the caller>"`.
+fn activations(vm: &mut SessionVm) -> String {
+    vm.ok(
+        "sudo -n journalctl -b --no-pager -o cat | grep -F \"Activating via systemd: service name='org.intergenos.Forge1'\" || true",
+        SHORT,
+    )
+}
+
 fn daemon_is_activated(vm: &mut SessionVm, problems: &mut Vec<String>) {
-    let show = "systemctl show forge-daemon -p ActiveState -p SubState -p Type -p BusName \
-                -p ProtectSystem -p NoNewPrivileges -p PrivateNetwork -p ProtectHome \
-                -p RestrictNamespaces -p CapabilityBoundingSet";
-    let before = vm.ok(show, SHORT);
+    let before = vm.ok(UNIT_SHOW, SHORT);
     check(
         problems,
         prop(&before, "ActiveState") == "inactive",
@@ -171,19 +197,13 @@ fn daemon_is_activated(vm: &mut SessionVm, problems: &mut Vec<String>) {
     let (st, disks) = vm
         .run("forgectl disks 2>&1", ACTIVATION)
         .unwrap_or_else(|e| panic!("{e:#}"));
-    let after = vm.ok(show, SHORT);
-    let hardened = prop(&after, "ActiveState") == "active"
-        && prop(&after, "Type") == "dbus"
-        && prop(&after, "BusName") == "org.intergenos.Forge1"
-        && prop(&after, "ProtectSystem") == "strict"
-        && prop(&after, "NoNewPrivileges") == "yes"
-        && prop(&after, "PrivateNetwork") == "yes"
-        && prop(&after, "ProtectHome") == "yes";
+    let after = vm.ok(UNIT_SHOW, SHORT);
+    let by = activations(vm);
     check(
         problems,
-        hardened,
+        active_and_hardened(&after) && by.lines().count() == 1 && by.contains("forgectl"),
         "(b) the first forgectl call activated forge-daemon.service through D-Bus, hardened",
-        &format!("forgectl disks (exit {st}):\n{disks}\nafterwards:\n{after}"),
+        &format!("forgectl disks (exit {st}):\n{disks}\nafterwards:\n{after}\nactivations:\n{by}"),
     );
     let vda = disk_line(&disks, "/dev/vda");
     check(
@@ -388,61 +408,73 @@ const STAGING: &str = "/run/forge";
 /// survive on the disk; the check is that nothing of the cut install
 /// (a job, a mount, a claim on /dev/vda) is in the way of the next.
 fn daemon_starts_clean(vm: &mut SessionVm, problems: &mut Vec<String>) {
-    let before = vm.ok("systemctl show forge-daemon -p ActiveState", SHORT);
-    check(
-        problems,
-        prop(&before, "ActiveState") == "inactive",
-        "(6) after the power cut, forge-daemon is not running before the first call",
-        &before,
-    );
-    let disks = vm.ok("forgectl disks 2>&1", ACTIVATION);
+    // Nothing here calls the daemon: forge-tui's first call must start it.
     let state = vm.ok(
         &format!(
-            "busctl get-property org.intergenos.Forge1 /org/intergenos/Forge1 \
-             org.intergenos.Forge1.Installer ActiveJob; echo staging:; sudo -n ls -A {STAGING}; \
+            "{UNIT_SHOW}; echo staging:; sudo -n ls -A {STAGING} 2>/dev/null || true; \
              echo mounts:; findmnt -rn -o SOURCE,TARGET | grep -E '^/dev/vda' || true; \
+             echo holders:; ls /sys/block/vda/holders; \
              echo partitions:; lsblk -rn -o NAME,FSTYPE /dev/vda"
         ),
         SHORT,
     );
-    let staging: Vec<&str> = state
-        .split("staging:")
-        .nth(1)
-        .unwrap_or("")
-        .split("mounts:")
-        .next()
-        .unwrap_or("")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let mounts = state
-        .split("mounts:")
-        .nth(1)
-        .unwrap_or("")
-        .split("partitions:")
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string();
+    let section = |name: &str| -> Vec<String> {
+        state
+            .split(&format!("{name}:"))
+            .nth(1)
+            .unwrap_or("")
+            .lines()
+            .map(str::trim)
+            .take_while(|l| !l.ends_with(':'))
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
     check(
         problems,
-        // ActiveJob is the job's object path, "/" when there is none.
-        state.lines().next().is_some_and(|l| l.trim() == "o \"/\""),
-        "(6) no active job after the restart",
+        prop(&state, "ActiveState") == "inactive",
+        "(6) after the power cut, forge-daemon is not running before the first call",
         &state,
     );
     check(
         problems,
-        staging.iter().all(|e| !e.starts_with("job-")),
+        section("staging").iter().all(|e| !e.starts_with("job-")),
         "(6) the staging directory holds no job after the restart",
         &state,
     );
     check(
         problems,
-        mounts.is_empty() && disk_line(&disks, "/dev/vda").is_some_and(|l| !l.contains("in use")),
-        "(6) /dev/vda (half written by the cut install) is not mounted and installable",
-        &format!("{disks}\n{state}"),
+        section("mounts").is_empty()
+            && section("holders").is_empty()
+            && section("partitions").len() > 1,
+        "(6) /dev/vda, partitioned by the cut install, is neither mounted nor held",
+        &state,
+    );
+}
+
+/// Run B, after forge-tui's install: forge-tui's first call activated the
+/// daemon (the only D-Bus client of FORGE in run B until then), which runs
+/// hardened and holds no job any more.
+fn tui_activated_the_daemon(vm: &mut SessionVm, problems: &mut Vec<String>) {
+    let show = vm.ok(UNIT_SHOW, SHORT);
+    let by = activations(vm);
+    let job = vm.ok(
+        "busctl get-property org.intergenos.Forge1 /org/intergenos/Forge1 \
+         org.intergenos.Forge1.Installer ActiveJob",
+        SHORT,
+    );
+    check(
+        problems,
+        active_and_hardened(&show) && by.lines().count() == 1 && by.contains("forge-tui"),
+        "(2) forge-tui's first call activated forge-daemon.service through D-Bus, hardened",
+        &format!("{show}\nactivations:\n{by}"),
+    );
+    check(
+        problems,
+        // ActiveJob is the job's object path, "/" when there is none.
+        job.trim() == "o \"/\"",
+        "(2) no job is left active after the install",
+        &job,
     );
 }
 
@@ -581,6 +613,7 @@ fn live_session_installs_enrolls_and_boots() {
         )),
         Err(e) => problems.push(format!("(2) forge-tui's install: {e:#}")),
     }
+    tui_activated_the_daemon(&mut vm, &mut problems);
     enrollment_queued(&mut vm, &mut problems);
     // A clean shutdown: the variable store and the disk are complete.
     let _ = vm.run("sync", SHORT);
