@@ -108,10 +108,11 @@ fn live_iso() -> PathBuf {
         .iso
 }
 
-/// `key=value` lines (systemctl/loginctl show) as a lookup.
+/// `key=value` lines (systemctl/loginctl show) as a lookup (also used by
+/// the scenario modules).
 fn prop<'a>(out: &'a str, key: &str) -> &'a str {
     out.lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .find_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
         .unwrap_or("")
         .trim()
 }

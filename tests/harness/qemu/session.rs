@@ -209,22 +209,42 @@ impl SessionVm {
         let id = self.next_id;
         self.next_id += 1;
         self.con.send(command_line(cmd, id).as_bytes())?;
+        let (out, status) = self.read_until(
+            timeout,
+            &format!("`{cmd}` did not finish"),
+            &format!("`{cmd}` ran"),
+            |text| find_end(text, id),
+        )?;
+        Ok((status, out))
+    }
+
+    /// Reads the console until `find` locates what is awaited in the text
+    /// not yet consumed: `(end of the output, end of what is consumed,
+    /// a value)`. Returns the output (cleaned) and the value; errors with
+    /// `late` (+ " within <timeout>") or "QEMU exited while `during`",
+    /// and the console text since.
+    fn read_until<T>(
+        &mut self,
+        timeout: Duration,
+        late: &str,
+        during: &str,
+        find: impl Fn(&str) -> Option<(usize, usize, T)>,
+    ) -> Result<(String, T)> {
         let deadline = Instant::now() + timeout;
         loop {
             let text = String::from_utf8_lossy(&self.con.raw()[self.consumed..]).into_owned();
-            if let Some((start, end, status)) = find_end(&text, id) {
-                let out = clean_output(&text[..start]);
+            if let Some((out_end, end, value)) = find(&text) {
                 self.consumed += text[..end].len();
-                return Ok((status, out));
+                return Ok((clean_output(&text[..out_end]), value));
             }
             if Instant::now() > deadline {
                 bail!(
-                    "`{cmd}` did not finish within {timeout:?}; console since:\n{}",
+                    "{late} within {timeout:?}; console since:\n{}",
                     clean_output(&text)
                 );
             }
             if self.con.read(deadline) == Read::Exited {
-                bail!("QEMU exited while `{cmd}` ran; console since:\n{text}")
+                bail!("QEMU exited while {during}; console since:\n{text}")
             }
         }
     }
@@ -240,24 +260,16 @@ impl SessionVm {
     /// up to and including it, which is then consumed. Errors on timeout or
     /// when QEMU exits, with the console text since.
     pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let text = String::from_utf8_lossy(&self.con.raw()[self.consumed..]).into_owned();
-            if let Some(i) = text.find(needle) {
-                let end = i + needle.len();
-                self.consumed += text[..end].len();
-                return Ok(clean_output(&text[..end]));
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "{needle:?} did not appear within {timeout:?}; console since:\n{}",
-                    clean_output(&text)
-                );
-            }
-            if self.con.read(deadline) == Read::Exited {
-                bail!("QEMU exited while waiting for {needle:?}; console since:\n{text}")
-            }
-        }
+        let (text, ()) = self.read_until(
+            timeout,
+            &format!("{needle:?} did not appear"),
+            &format!("waiting for {needle:?}"),
+            |text| {
+                let end = text.find(needle)? + needle.len();
+                Some((end, end, ()))
+            },
+        )?;
+        Ok(text)
     }
 
     /// Pulls the power: QEMU is killed at once (no shutdown in the guest),

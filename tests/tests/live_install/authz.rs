@@ -33,6 +33,8 @@ use anyhow::{bail, ensure, Context, Result};
 use forge_proto::Phase;
 use forge_tests::qemu::session::SessionVm;
 
+use super::prop;
+
 const SHORT: Duration = Duration::from_secs(60);
 /// bob's session (user manager start-up), forgectl's connection and the
 /// daemon's polkit check, up to the agent's prompt (TCG).
@@ -214,11 +216,4 @@ fn wait_end(vm: &mut SessionVm, n: u32, timeout: Duration) -> Result<(i32, Strin
         .parse()
         .with_context(|| format!("the end line's status {rest:?}"))?;
     Ok((status, text))
-}
-
-/// `Key=value` from loginctl's output.
-fn prop<'a>(out: &'a str, key: &str) -> &'a str {
-    out.lines()
-        .find_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
-        .unwrap_or("")
 }

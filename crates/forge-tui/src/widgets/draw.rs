@@ -17,6 +17,7 @@ use crate::theme::Theme;
 /// Width of the label column of fields and choices: the longest label
 /// ("Confirm Secure Boot password", 28) and a space.
 const LABEL_COL: usize = 29;
+
 /// Display width of `s` in terminal cells.
 pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
