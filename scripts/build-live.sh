@@ -17,9 +17,10 @@
 #      autologin on ttyS0 and the live-session marker): mmdebstrap, cached in
 #      /var/cache/forge-test/live-tree-<hash of step 1 of this script (the
 #      package list and the hooks) and the mirror>; ~3 min, ~490 MB, once;
-#   2. a copy of it in target/live/tree, into which FORGE is installed:
-#      scripts/install.sh --destdir when it exists, plus the binaries from
-#      target/release (else target/debug), and data/ by hand without install.sh;
+#   2. a copy of it in target/live/tree, into which FORGE is installed
+#      (scripts/install.sh --destdir --live; by hand from target/release and
+#      data/ only without install.sh), the live daemon configuration (the
+#      medium's payload and its keyring) written;
 #   3. forge-iso (FORGE_ISO, else target/release or target/debug/forge-iso)
 #      makes both ISOs, the signed boot test payload (target/forge-test-payload,
 #      when signed) in /payload/. Skipped when no input changed
@@ -134,9 +135,11 @@ fi
 
 # --- 2. the tree with FORGE --------------------------------------------------
 # FORGE itself: scripts/install.sh --destdir --live (release builds, data,
-# translations, man pages) when it exists. With FORGE_LIVE_NO_BUILD=1 (the
-# boot tests: no cargo inside cargo test) or without install.sh: the release
-# binaries already built and data/ by hand; a missing binary is left out.
+# translations, man pages, desktop entry). With FORGE_LIVE_NO_BUILD=1 (the
+# boot tests: no cargo inside cargo test) it installs the release binaries
+# already built (--no-build). Without install.sh, or with FORGE_LIVE_NO_BUILD
+# and a release binary missing: the binaries there and data/ by hand; a
+# missing binary is left out.
 install_sh="$repo/scripts/install.sh"
 use_install_sh=no
 install_args=(--live)
